@@ -1,0 +1,349 @@
+import {
+  AuthorizationV1Api,
+  CertificatesV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  Watch,
+  type KubeConfig,
+} from '@kubernetes/client-node';
+import pRetry from 'p-retry';
+import type { Log } from '../log.ts';
+import { ClusterError, retryAfterMs, statusOf, toClusterError } from './errors.ts';
+import { Informer, type InformerSource } from './informer.ts';
+import {
+  toClusterOperator,
+  toCsr,
+  toNode,
+  toPvc,
+  toRegistryConfig,
+  type ClusterOperatorInfo,
+  type Csr,
+  type NodeInfo,
+  type PvcInfo,
+  type RegistryConfig,
+} from './objects.ts';
+
+export interface GatewayOptions {
+  readonly log: Log;
+  /** Aborts every pending call and retry (cancellation, or the run's deadline). */
+  readonly signal?: AbortSignal;
+  readonly requestTimeoutMs?: number;
+  /** How long one call keeps retrying transient failures. */
+  readonly retryForMs?: number;
+}
+
+export interface PermissionCheck {
+  readonly verb: string;
+  readonly group: string;
+  readonly resource: string;
+  readonly subresource?: string;
+  readonly name?: string;
+  readonly namespace?: string;
+}
+
+export type ApprovalOutcome = 'approved' | 'already-approved' | 'denied' | 'gone';
+
+const REGISTRY = { group: 'imageregistry.operator.openshift.io', version: 'v1', plural: 'configs', name: 'cluster' } as const;
+const OPERATORS = { group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators' } as const;
+export const REGISTRY_NAMESPACE = 'openshift-image-registry';
+
+/** The one module that talks to Kubernetes: timeouts, retries, error wording, watch + re-list. */
+export class ClusterGateway {
+  readonly server: string;
+  /** API calls made, watches included (for the benchmark). */
+  requestCount = 0;
+  private readonly certificates: CertificatesV1Api;
+  private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+  private readonly authorization: AuthorizationV1Api;
+  private readonly watcher: Watch;
+  private readonly options: Required<Omit<GatewayOptions, 'signal'>> & { signal: AbortSignal | undefined };
+  private lastConnectionFailure = 0;
+
+  constructor(config: KubeConfig, options: GatewayOptions) {
+    this.server = config.getCurrentCluster()?.server ?? '';
+    this.certificates = config.makeApiClient(CertificatesV1Api);
+    this.core = config.makeApiClient(CoreV1Api);
+    this.custom = config.makeApiClient(CustomObjectsApi);
+    this.authorization = config.makeApiClient(AuthorizationV1Api);
+    this.watcher = new Watch(config);
+    this.options = { requestTimeoutMs: 20_000, retryForMs: 120_000, signal: undefined, ...options };
+  }
+
+  csrInformer(pollMs: number): Informer<Csr> {
+    return this.informer(pollMs, {
+      kind: 'certificatesigningrequests',
+      path: '/apis/certificates.k8s.io/v1/certificatesigningrequests',
+      list: () => this.certificates.listCertificateSigningRequest({}, this.callOptions()),
+      convert: toCsr,
+      key: (c) => c.name,
+    });
+  }
+
+  nodeInformer(pollMs: number): Informer<NodeInfo> {
+    return this.informer(pollMs, {
+      kind: 'nodes',
+      path: '/api/v1/nodes',
+      list: () => this.core.listNode({}, this.callOptions()),
+      convert: toNode,
+      key: (n) => n.name,
+    });
+  }
+
+  clusterOperatorInformer(pollMs: number): Informer<ClusterOperatorInfo> {
+    return this.informer(pollMs, {
+      kind: 'clusteroperators',
+      path: `/apis/${OPERATORS.group}/${OPERATORS.version}/${OPERATORS.plural}`,
+      list: () => this.custom.listClusterCustomObject({ ...OPERATORS }, this.callOptions()) as Promise<ListResult>,
+      convert: toClusterOperator,
+      key: (o) => o.name,
+    });
+  }
+
+  /**
+   * PUT .../approval with the object as read plus an Approved condition. Only conditions are
+   * taken by the approval subresource. 409 means the object changed: re-read and retry.
+   */
+  async approveCsr(csr: Csr, message: string): Promise<ApprovalOutcome> {
+    let current: Csr | undefined = csr;
+    for (let attempt = 0; attempt < 5 && current; attempt++) {
+      if (current.state === 'approved') return 'already-approved';
+      if (current.state === 'denied' || current.state === 'failed') return 'denied';
+      try {
+        await this.call(`approve CertificateSigningRequest ${csr.name}`, () =>
+          this.certificates.replaceCertificateSigningRequestApproval(
+            {
+              name: current!.name,
+              body: {
+                apiVersion: 'certificates.k8s.io/v1',
+                kind: 'CertificateSigningRequest',
+                metadata: { name: current!.name, resourceVersion: current!.resourceVersion, uid: current!.uid },
+                spec: { request: current!.request, signerName: current!.signerName, usages: [...current!.usages] as never },
+                status: {
+                  conditions: [
+                    { type: 'Approved', status: 'True', reason: 'OpenShiftFinishInstallApproved', message, lastUpdateTime: new Date() },
+                  ],
+                },
+              },
+            },
+            this.callOptions(),
+          ),
+        );
+        return 'approved';
+      } catch (error) {
+        const status = statusOf(error);
+        if (status === 404) return 'gone';
+        if (status !== 409) throw error;
+        current = await this.readCsr(csr.name);
+      }
+    }
+    return current ? 'already-approved' : 'gone';
+  }
+
+  async readCsr(name: string): Promise<Csr | undefined> {
+    try {
+      return toCsr(await this.call(`read CertificateSigningRequest ${name}`, () => this.certificates.readCertificateSigningRequest({ name }, this.callOptions())));
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * 'kind-missing' when the API has no imageregistry Config kind (the ImageRegistry capability
+   * is disabled), 'missing' when the kind exists but the operator has not created `cluster` yet.
+   */
+  async readRegistryConfig(): Promise<RegistryConfig | 'kind-missing' | 'missing'> {
+    try {
+      return toRegistryConfig(
+        await this.call('read imageregistry Config cluster', () => this.custom.getClusterCustomObject({ ...REGISTRY }, this.callOptions())),
+      );
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+      return /"cluster" not found/.test((error as Error).message) ? 'missing' : 'kind-missing';
+    }
+  }
+
+  async patchRegistryConfig(patch: object): Promise<RegistryConfig> {
+    return toRegistryConfig(
+      await this.call('patch imageregistry Config cluster', () =>
+        this.custom.patchClusterCustomObject({ ...REGISTRY, body: patch }, this.callOptions(PatchStrategy.MergePatch)),
+      ),
+    );
+  }
+
+  async readPvc(name: string): Promise<PvcInfo | undefined> {
+    try {
+      return toPvc(
+        await this.call(`read PersistentVolumeClaim ${REGISTRY_NAMESPACE}/${name}`, () =>
+          this.core.readNamespacedPersistentVolumeClaim({ name, namespace: REGISTRY_NAMESPACE }, this.callOptions()),
+        ),
+      );
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async createPvc(claim: { name: string; size: string; accessMode: string; storageClass: string }): Promise<PvcInfo> {
+    return toPvc(
+      await this.call(`create PersistentVolumeClaim ${REGISTRY_NAMESPACE}/${claim.name}`, () =>
+        this.core.createNamespacedPersistentVolumeClaim(
+          {
+            namespace: REGISTRY_NAMESPACE,
+            body: {
+              apiVersion: 'v1',
+              kind: 'PersistentVolumeClaim',
+              metadata: { name: claim.name, namespace: REGISTRY_NAMESPACE, labels: { 'app.kubernetes.io/managed-by': 'openshift-finish-install' } },
+              spec: {
+                accessModes: [claim.accessMode],
+                resources: { requests: { storage: claim.size } },
+                ...(claim.storageClass ? { storageClassName: claim.storageClass } : {}),
+              },
+            },
+          },
+          this.callOptions(),
+        ),
+      ),
+    );
+  }
+
+  /** The checks this identity fails, by SelfSubjectAccessReview. */
+  async missingPermissions(checks: readonly PermissionCheck[]): Promise<PermissionCheck[]> {
+    const results = await Promise.all(
+      checks.map(async (check) => {
+        const review = await this.call(`check permission to ${check.verb} ${check.resource}`, () =>
+          this.authorization.createSelfSubjectAccessReview(
+            {
+              body: {
+                apiVersion: 'authorization.k8s.io/v1',
+                kind: 'SelfSubjectAccessReview',
+                spec: {
+                  resourceAttributes: {
+                    verb: check.verb,
+                    group: check.group,
+                    resource: check.resource,
+                    ...(check.subresource ? { subresource: check.subresource } : {}),
+                    ...(check.name ? { name: check.name } : {}),
+                    ...(check.namespace ? { namespace: check.namespace } : {}),
+                  },
+                },
+              },
+            },
+            this.callOptions(),
+          ),
+        );
+        return review.status?.allowed ? undefined : check;
+      }),
+    );
+    return results.filter((c): c is PermissionCheck => c !== undefined);
+  }
+
+  /**
+   * Runs one API call with a per-request timeout, retrying transient failures (network errors,
+   * timeouts, 429 with Retry-After, 5xx) with jittered backoff for up to retryForMs.
+   */
+  async call<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await pRetry(
+        async () => {
+          this.requestCount++;
+          try {
+            return await fn();
+          } catch (error) {
+            if (statusOf(error) === undefined) this.lastConnectionFailure = Date.now();
+            throw error instanceof Error ? error : new Error(String(error));
+          }
+        },
+        {
+          retries: 1000,
+          minTimeout: 200,
+          maxTimeout: 5000,
+          factor: 2,
+          randomize: true,
+          maxRetryTime: this.options.retryForMs,
+          signal: this.options.signal,
+          shouldRetry: ({ error }) => this.isTransient(error),
+          onFailedAttempt: async ({ error, retryDelay }) => {
+            this.options.log.debug(`${action}: ${toClusterError(action, error).message}; retrying`);
+            const wait = retryAfterMs(error);
+            if (wait !== undefined && wait > retryDelay) await sleep(wait - retryDelay, this.options.signal);
+          },
+        },
+      );
+    } catch (error) {
+      throw toClusterError(action, error);
+    }
+  }
+
+  private isTransient(error: unknown): boolean {
+    const status = statusOf(error);
+    if (status === undefined) return true;
+    if (status === 429 || status >= 500) return true;
+    // Right after an API server restart its authorization caches are empty and it answers
+    // 401/403 to identities that hold the permission; only a later refusal is final.
+    if ((status === 401 || status === 403) && Date.now() - this.lastConnectionFailure < 30_000) return true;
+    return false;
+  }
+
+  private callOptions(contentType?: string) {
+    const timeoutMs = this.options.requestTimeoutMs;
+    return {
+      middleware: [
+        {
+          pre: async (context: { setSignal(signal: AbortSignal): void; setHeaderParam(key: string, value: string): void }) => {
+            context.setSignal(AbortSignal.timeout(timeoutMs));
+            if (contentType) context.setHeaderParam('Content-Type', contentType);
+            return context;
+          },
+          post: async <R>(response: R) => response,
+        },
+      ],
+      middlewareMergeStrategy: 'append' as const,
+    } as never;
+  }
+
+  private informer<T>(
+    pollMs: number,
+    spec: { kind: string; path: string; list: () => Promise<ListResult>; convert: (o: unknown) => T; key: (t: T) => string },
+  ): Informer<T> {
+    const source: InformerSource<T> = {
+      kind: spec.kind,
+      convert: spec.convert,
+      key: spec.key,
+      list: async () => {
+        const result = await this.call(`list ${spec.kind}`, spec.list);
+        return { items: result.items ?? [], resourceVersion: result.metadata?.resourceVersion ?? '' };
+      },
+      watch: async (resourceVersion, onEvent, done) => {
+        this.requestCount++;
+        const controller = await this.watcher.watch(
+          spec.path,
+          { allowWatchBookmarks: true, resourceVersion: resourceVersion || undefined, timeoutSeconds: 300 },
+          onEvent,
+          done,
+        );
+        return { stop: () => controller.abort() };
+      },
+    };
+    return new Informer(source, pollMs, this.options.log);
+  }
+}
+
+interface ListResult {
+  items?: unknown[];
+  metadata?: { resourceVersion?: string };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+export { ClusterError };

@@ -1,0 +1,155 @@
+import type { Log } from '../log.ts';
+import { statusOf } from './errors.ts';
+
+export type InformerEvent = 'ADDED' | 'MODIFIED' | 'DELETED' | 'SYNC';
+
+export interface InformerSource<T> {
+  readonly kind: string;
+  list(): Promise<{ items: unknown[]; resourceVersion: string }>;
+  /** Starts a watch from resourceVersion; resolves to a stopper. done() is called once when it ends. */
+  watch(
+    resourceVersion: string,
+    onEvent: (type: string, object: unknown) => void,
+    done: (error: unknown) => void,
+  ): Promise<{ stop(): void }>;
+  convert(object: unknown): T;
+  key(item: T): string;
+}
+
+/**
+ * A local cache of one kind: list, then watch from the list's resourceVersion; a watch that
+ * ends is resumed from the last resourceVersion seen, a 410 Gone (compacted history) re-lists.
+ * A periodic re-list backs the watch up, so a silently stalled watch cannot hide an object.
+ */
+export class Informer<T> {
+  private readonly items = new Map<string, T>();
+  private readonly listeners: Array<(event: InformerEvent, item: T | undefined) => void> = [];
+  private resourceVersion = '';
+  private stopped = false;
+  private currentWatch: { stop(): void } | undefined;
+  private relistTimer: NodeJS.Timeout | undefined;
+  private rewatchTimer: NodeJS.Timeout | undefined;
+  private watchFailures = 0;
+  private readonly source: InformerSource<T>;
+  private readonly pollMs: number;
+  private readonly log: Log;
+
+  constructor(source: InformerSource<T>, pollMs: number, log: Log) {
+    this.source = source;
+    this.pollMs = pollMs;
+    this.log = log;
+  }
+
+  onChange(listener: (event: InformerEvent, item: T | undefined) => void): void {
+    this.listeners.push(listener);
+  }
+
+  values(): T[] {
+    return [...this.items.values()];
+  }
+
+  get(key: string): T | undefined {
+    return this.items.get(key);
+  }
+
+  /** Resolves after the first list; watching and re-listing go on until stop(). */
+  async start(): Promise<void> {
+    await this.relist();
+    this.startWatch();
+    this.scheduleRelist();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.relistTimer);
+    clearTimeout(this.rewatchTimer);
+    this.currentWatch?.stop();
+  }
+
+  private async relist(): Promise<void> {
+    const { items, resourceVersion } = await this.source.list();
+    if (this.stopped) return;
+    this.items.clear();
+    for (const raw of items) {
+      const item = this.source.convert(raw);
+      this.items.set(this.source.key(item), item);
+    }
+    this.resourceVersion = resourceVersion;
+    this.emit('SYNC', undefined);
+  }
+
+  private scheduleRelist(): void {
+    if (this.stopped) return;
+    this.relistTimer = setTimeout(() => {
+      this.relist()
+        .catch((error: unknown) => this.log.debug(`re-list of ${this.source.kind} failed: ${(error as Error).message}`))
+        .finally(() => this.scheduleRelist());
+    }, this.pollMs);
+  }
+
+  private startWatch(): void {
+    if (this.stopped) return;
+    let ended = false;
+    const onEvent = (type: string, object: unknown) => {
+      if (this.stopped || ended) return;
+      this.watchFailures = 0;
+      const rv = (object as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
+      if (type === 'BOOKMARK') {
+        if (rv) this.resourceVersion = rv;
+        return;
+      }
+      if (type === 'ERROR') {
+        // The server reports an expired resourceVersion as an ERROR event carrying a Status.
+        const code = (object as { code?: number } | undefined)?.code;
+        this.log.debug(`watch of ${this.source.kind} reported ${code ?? 'an error'}; re-listing`);
+        this.resourceVersion = '';
+        return;
+      }
+      if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return;
+      const item = this.source.convert(object);
+      const key = this.source.key(item);
+      if (rv) this.resourceVersion = rv;
+      if (type === 'DELETED') this.items.delete(key);
+      else this.items.set(key, item);
+      this.emit(type, item);
+    };
+    const done = (error: unknown) => {
+      if (ended) return;
+      ended = true;
+      if (this.stopped) return;
+      if (error) {
+        this.watchFailures++;
+        if (statusOf(error) === 410) this.resourceVersion = '';
+        this.log.debug(`watch of ${this.source.kind} ended: ${(error as Error).message ?? error}`);
+      }
+      const delay = error ? Math.min(250 * 2 ** Math.min(this.watchFailures, 5), 5000) : 0;
+      this.rewatchTimer = setTimeout(() => void this.resume(), delay);
+    };
+    this.source.watch(this.resourceVersion, onEvent, done).then(
+      (w) => {
+        this.currentWatch = w;
+        if (this.stopped) w.stop();
+      },
+      done,
+    );
+  }
+
+  private async resume(): Promise<void> {
+    if (this.stopped) return;
+    if (this.resourceVersion === '') {
+      try {
+        await this.relist();
+      } catch (error) {
+        this.watchFailures++;
+        this.log.debug(`re-list of ${this.source.kind} failed: ${(error as Error).message}`);
+        this.rewatchTimer = setTimeout(() => void this.resume(), Math.min(250 * 2 ** Math.min(this.watchFailures, 5), 5000));
+        return;
+      }
+    }
+    this.startWatch();
+  }
+
+  private emit(event: InformerEvent, item: T | undefined): void {
+    for (const listener of this.listeners) listener(event, item);
+  }
+}

@@ -1,0 +1,129 @@
+/** Plain views of the cluster objects the core decides on; the gateway converts to these. */
+
+export type CsrState = 'pending' | 'approved' | 'denied' | 'failed';
+
+export interface Csr {
+  readonly name: string;
+  readonly uid: string;
+  readonly resourceVersion: string;
+  readonly createdAt: number;
+  readonly signerName: string;
+  readonly username: string;
+  readonly groups: readonly string[];
+  readonly usages: readonly string[];
+  /** base64 PEM, as in spec.request. */
+  readonly request: string;
+  readonly state: CsrState;
+  readonly issued: boolean;
+}
+
+export interface NodeAddress {
+  readonly type: string;
+  readonly address: string;
+}
+
+export interface NodeInfo {
+  readonly name: string;
+  readonly ready: boolean;
+  readonly addresses: readonly NodeAddress[];
+}
+
+export interface Condition {
+  readonly type: string;
+  readonly status: string;
+  readonly reason?: string;
+  readonly message?: string;
+}
+
+export interface ClusterOperatorInfo {
+  readonly name: string;
+  readonly conditions: readonly Condition[];
+}
+
+/** imageregistry.operator.openshift.io/v1 Config, as far as this action reads it. */
+export interface RegistryConfig {
+  readonly resourceVersion: string;
+  readonly generation: number;
+  readonly spec: {
+    readonly managementState?: string;
+    readonly replicas?: number;
+    readonly rolloutStrategy?: string;
+    readonly storage?: Readonly<Record<string, unknown>>;
+  };
+  readonly status: {
+    readonly observedGeneration?: number;
+    readonly storage?: Readonly<Record<string, unknown>>;
+    readonly conditions: readonly Condition[];
+  };
+}
+
+export interface PvcInfo {
+  readonly name: string;
+  readonly accessModes: readonly string[];
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly phase: string;
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- converters read API objects of either typed or raw JSON form */
+const time = (value: any): number => (value ? new Date(value).getTime() : 0);
+
+export function toCsr(o: any): Csr {
+  const conditions: any[] = o.status?.conditions ?? [];
+  const has = (type: string) => conditions.some((c) => c.type === type && c.status !== 'False');
+  const state: CsrState = has('Denied') ? 'denied' : has('Failed') ? 'failed' : has('Approved') ? 'approved' : 'pending';
+  return {
+    name: o.metadata?.name ?? '',
+    uid: o.metadata?.uid ?? '',
+    resourceVersion: o.metadata?.resourceVersion ?? '',
+    createdAt: time(o.metadata?.creationTimestamp),
+    signerName: o.spec?.signerName ?? '',
+    username: o.spec?.username ?? '',
+    groups: o.spec?.groups ?? [],
+    usages: o.spec?.usages ?? [],
+    request: typeof o.spec?.request === 'string' ? o.spec.request : Buffer.from(o.spec?.request ?? []).toString('base64'),
+    state,
+    issued: Boolean(o.status?.certificate && String(o.status.certificate).length > 0),
+  };
+}
+
+export function toNode(o: any): NodeInfo {
+  const conditions: any[] = o.status?.conditions ?? [];
+  return {
+    name: o.metadata?.name ?? '',
+    ready: conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
+    addresses: (o.status?.addresses ?? []).map((a: any) => ({ type: String(a.type), address: String(a.address) })),
+  };
+}
+
+const toCondition = (c: any): Condition => ({
+  type: String(c.type),
+  status: String(c.status),
+  ...(c.reason ? { reason: String(c.reason) } : {}),
+  ...(c.message ? { message: String(c.message) } : {}),
+});
+
+export function toClusterOperator(o: any): ClusterOperatorInfo {
+  return { name: o.metadata?.name ?? '', conditions: (o.status?.conditions ?? []).map(toCondition) };
+}
+
+export function toRegistryConfig(o: any): RegistryConfig {
+  return {
+    resourceVersion: o.metadata?.resourceVersion ?? '',
+    generation: Number(o.metadata?.generation ?? 0),
+    spec: o.spec ?? {},
+    status: {
+      ...(o.status?.observedGeneration !== undefined ? { observedGeneration: Number(o.status.observedGeneration) } : {}),
+      ...(o.status?.storage ? { storage: o.status.storage } : {}),
+      conditions: (o.status?.conditions ?? []).map(toCondition),
+    },
+  };
+}
+
+export function toPvc(o: any): PvcInfo {
+  return {
+    name: o.metadata?.name ?? '',
+    accessModes: o.spec?.accessModes ?? [],
+    annotations: o.metadata?.annotations ?? {},
+    phase: o.status?.phase ?? '',
+  };
+}

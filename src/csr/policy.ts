@@ -1,0 +1,230 @@
+import type { Csr, NodeInfo } from '../cluster/objects.ts';
+import { canonicalDnsName, canonicalIp } from '../net/address.ts';
+import type { ExpectedNode } from '../settings/settings.ts';
+import { parseCertificateRequest, type CertificateRequest } from './x509.ts';
+
+export const CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
+export const SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
+export const BOOTSTRAPPER = 'system:serviceaccount:openshift-machine-config-operator:node-bootstrapper';
+const BOOTSTRAPPER_GROUPS = ['system:authenticated', 'system:serviceaccounts', 'system:serviceaccounts:openshift-machine-config-operator'];
+const NODE_PREFIX = 'system:node:';
+const CLIENT_USAGES = [
+  ['client auth', 'digital signature'],
+  ['client auth', 'digital signature', 'key encipherment'],
+];
+const SERVING_USAGES = [
+  ['digital signature', 'server auth'],
+  ['digital signature', 'key encipherment', 'server auth'],
+];
+
+/**
+ * A node can ask again every 15 minutes when nobody approves (kubelet certificate manager), so
+ * an hour's backlog is about four; more than this for one node in one run looks like a flood.
+ */
+export const MAX_CLIENT_APPROVALS_PER_NODE = 6;
+
+/** Stable codes for why a kubelet CSR stays Pending (outputs, logs, README troubleshooting). */
+export const REASONS = {
+  'unparsable-request': 'spec.request is not a valid PKCS#10 certificate request',
+  'bad-signature': 'the request is not signed by the key it carries',
+  'wrong-requester': `a client request must come from ${BOOTSTRAPPER}`,
+  'wrong-groups': 'the requester groups are not those of the expected identity',
+  'bad-usages': 'the usages are not one of the kubelet sets for this signer',
+  'wrong-organization': 'the subject organization must be exactly system:nodes',
+  'bad-common-name': 'the subject common name must be system:node:<node name>',
+  'node-not-listed': "the node is not in the 'nodes' input",
+  'node-already-exists': 'a Node of that name exists; a re-provisioned machine needs its old Node deleted first',
+  'too-many-client-requests': `more than ${MAX_CLIENT_APPROVALS_PER_NODE} client requests for one node in this run`,
+  'client-has-sans': 'a kubelet client request carries no subject alternative names',
+  'cn-username-mismatch': 'the common name differs from the requesting node identity',
+  'no-sans': 'a serving request must name at least one DNS name or IP address',
+  'forbidden-san-type': 'e-mail, URI and other SAN kinds are not allowed in a serving certificate',
+  'san-not-declared': "an address is not among those declared for this node in the 'nodes' input",
+  'san-not-node-address': "an address is not among the Node's own status.addresses",
+  'san-of-other-node': 'an address belongs to another node or another listed machine',
+  'node-not-registered': 'the Node is not registered yet and no addresses were declared for it',
+} as const;
+
+export type ReasonCode = keyof typeof REASONS;
+export type Phase = 'client' | 'serving';
+
+export type Verdict =
+  | { readonly kind: 'ignore' }
+  | { readonly kind: 'approve'; readonly phase: Phase; readonly node: string }
+  | { readonly kind: 'refuse'; readonly phase: Phase; readonly node: string; readonly reason: ReasonCode; readonly detail: string };
+
+export interface PolicyContext {
+  readonly expected: ReadonlyMap<string, ExpectedNode>;
+  readonly nodes: ReadonlyMap<string, NodeInfo>;
+  /** Client CSRs approved in this run, per node name. */
+  readonly clientApprovals: (node: string) => number;
+  /** Parsed requests are immutable (spec is); a cache saves re-parsing on every re-evaluation. */
+  readonly parse?: (csr: Csr) => CertificateRequest;
+}
+
+/**
+ * Decides on one CSR. Pure: the same CSR, inventory and nodes give the same verdict. Checks run
+ * in order and the first failure is the reason. CSRs that are not kubelet bootstrap or serving
+ * requests (other signers, client renewals by a node, which the controller manager approves)
+ * are ignored, never refused.
+ */
+export function decide(csr: Csr, context: PolicyContext): Verdict {
+  if (csr.state !== 'pending') return { kind: 'ignore' };
+  if (csr.signerName === CLIENT_SIGNER) {
+    if (csr.username.startsWith(NODE_PREFIX)) return { kind: 'ignore' };
+    return decideClient(csr, context);
+  }
+  if (csr.signerName === SERVING_SIGNER) return decideServing(csr, context);
+  return { kind: 'ignore' };
+}
+
+type Check = () => [ReasonCode, string] | undefined;
+
+function firstFailure(checks: Check[]): [ReasonCode, string] | undefined {
+  for (const check of checks) {
+    const failure = check();
+    if (failure) return failure;
+  }
+  return undefined;
+}
+
+function decideClient(csr: Csr, context: PolicyContext): Verdict {
+  let request: CertificateRequest | undefined;
+  let node = '';
+  const failure = firstFailure([
+    () => (csr.username === BOOTSTRAPPER ? undefined : ['wrong-requester', `requested by ${csr.username}`]),
+    () => (sameSet(csr.groups, BOOTSTRAPPER_GROUPS) ? undefined : ['wrong-groups', `groups ${csr.groups.join(', ')}`]),
+    () => usagesFailure(csr, CLIENT_USAGES),
+    () => {
+      const parsed = parse(csr, context);
+      if (typeof parsed === 'string') return ['unparsable-request', parsed];
+      request = parsed;
+      return request.signatureValid ? undefined : ['bad-signature', 'proof of possession failed'];
+    },
+    () => organizationFailure(request!),
+    () => {
+      const name = nodeNameFromSubject(request!);
+      if (name === undefined) return ['bad-common-name', `CN ${request!.commonNames.join(', ') || '(none)'}`];
+      node = name;
+      return undefined;
+    },
+    () => (context.expected.has(node) ? undefined : ['node-not-listed', `node ${node}`]),
+    () => (context.nodes.has(node) ? ['node-already-exists', `Node ${node} exists; delete it before re-provisioning the machine`] : undefined),
+    () =>
+      request!.dnsNames.length + request!.ipAddresses.length + request!.emailAddresses.length + request!.uris.length + request!.otherSanCount > 0
+        ? ['client-has-sans', 'the request carries subject alternative names']
+        : undefined,
+    () =>
+      context.clientApprovals(node) >= MAX_CLIENT_APPROVALS_PER_NODE
+        ? ['too-many-client-requests', `${context.clientApprovals(node)} client requests already approved for ${node}`]
+        : undefined,
+  ]);
+  return failure
+    ? { kind: 'refuse', phase: 'client', node, reason: failure[0], detail: failure[1] }
+    : { kind: 'approve', phase: 'client', node };
+}
+
+function decideServing(csr: Csr, context: PolicyContext): Verdict {
+  let request: CertificateRequest | undefined;
+  const node = csr.username.startsWith(NODE_PREFIX) ? csr.username.slice(NODE_PREFIX.length) : '';
+  const failure = firstFailure([
+    () => (node !== '' ? undefined : ['wrong-requester', `requested by ${csr.username}, not a node`]),
+    () =>
+      csr.groups.includes('system:nodes') && csr.groups.includes('system:authenticated')
+        ? undefined
+        : ['wrong-groups', `groups ${csr.groups.join(', ')}`],
+    () => usagesFailure(csr, SERVING_USAGES),
+    () => {
+      const parsed = parse(csr, context);
+      if (typeof parsed === 'string') return ['unparsable-request', parsed];
+      request = parsed;
+      return request.signatureValid ? undefined : ['bad-signature', 'proof of possession failed'];
+    },
+    () => organizationFailure(request!),
+    () =>
+      request!.commonNames.length === 1 && request!.commonNames[0] === csr.username
+        ? undefined
+        : ['cn-username-mismatch', `CN ${request!.commonNames.join(', ') || '(none)'} requested by ${csr.username}`],
+    () => (context.expected.has(node) ? undefined : ['node-not-listed', `node ${node}`]),
+    () =>
+      request!.emailAddresses.length + request!.uris.length + request!.otherSanCount > 0
+        ? ['forbidden-san-type', [...request!.emailAddresses, ...request!.uris].join(', ') || 'other name']
+        : undefined,
+    () => (request!.dnsNames.length + request!.ipAddresses.length === 0 ? ['no-sans', 'no DNS name or IP address'] : undefined),
+    () => sanFailure(node, request!, context),
+  ]);
+  return failure
+    ? { kind: 'refuse', phase: 'serving', node, reason: failure[0], detail: failure[1] }
+    : { kind: 'approve', phase: 'serving', node };
+}
+
+function sanFailure(node: string, request: CertificateRequest, context: PolicyContext): [ReasonCode, string] | undefined {
+  const sans = [
+    ...request.ipAddresses.map((ip) => ({ key: canonicalIp(ip) ?? ip, text: ip })),
+    ...request.dnsNames.map((dns) => ({ key: canonicalDnsName(dns), text: dns })),
+  ];
+  const others = addressOwners(node, context);
+  for (const san of sans) {
+    const owner = others.get(san.key);
+    if (owner !== undefined) return ['san-of-other-node', `${san.text} belongs to ${owner}`];
+  }
+  const expected = context.expected.get(node)!;
+  const declared = new Set([...expected.ips, ...expected.dnsNames]);
+  const own = new Set([node]);
+  if (declared.size > 0) {
+    const outside = sans.find((san) => !declared.has(san.key) && !own.has(san.key));
+    return outside ? ['san-not-declared', `${outside.text} is not declared for ${node}`] : undefined;
+  }
+  const registered = context.nodes.get(node);
+  if (!registered) return ['node-not-registered', `Node ${node} does not exist yet`];
+  for (const address of registered.addresses) own.add(addressKey(address.address));
+  const outside = sans.find((san) => !own.has(san.key));
+  return outside ? ['san-not-node-address', `${outside.text} is not an address of Node ${node}`] : undefined;
+}
+
+/** Every address held by a node or listed machine other than `node`, mapped to its holder. */
+function addressOwners(node: string, context: PolicyContext): Map<string, string> {
+  const owners = new Map<string, string>();
+  for (const [name, info] of context.nodes) {
+    if (name === node) continue;
+    owners.set(name, name);
+    for (const address of info.addresses) owners.set(addressKey(address.address), name);
+  }
+  for (const [name, machine] of context.expected) {
+    if (name === node) continue;
+    owners.set(name, name);
+    for (const key of [...machine.ips, ...machine.dnsNames]) owners.set(key, name);
+  }
+  return owners;
+}
+
+const addressKey = (address: string): string => canonicalIp(address) ?? canonicalDnsName(address);
+
+function parse(csr: Csr, context: PolicyContext): CertificateRequest | string {
+  try {
+    return (context.parse ?? ((c: Csr) => parseCertificateRequest(c.request)))(csr);
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+function usagesFailure(csr: Csr, allowed: string[][]): [ReasonCode, string] | undefined {
+  return allowed.some((set) => sameSet(csr.usages, set)) ? undefined : ['bad-usages', `usages ${csr.usages.join(', ')}`];
+}
+
+function organizationFailure(request: CertificateRequest): [ReasonCode, string] | undefined {
+  return request.organizations.length === 1 && request.organizations[0] === 'system:nodes'
+    ? undefined
+    : ['wrong-organization', `O ${request.organizations.join(', ') || '(none)'}`];
+}
+
+function nodeNameFromSubject(request: CertificateRequest): string | undefined {
+  if (request.commonNames.length !== 1) return undefined;
+  const cn = request.commonNames[0]!;
+  return cn.startsWith(NODE_PREFIX) && cn.length > NODE_PREFIX.length ? cn.slice(NODE_PREFIX.length) : undefined;
+}
+
+function sameSet(actual: readonly string[], expected: readonly string[]): boolean {
+  const set = new Set(actual);
+  return set.size === actual.length && set.size === expected.length && expected.every((e) => set.has(e));
+}

@@ -1,0 +1,152 @@
+import type { ClusterGateway } from './cluster/gateway.ts';
+import { CsrApprover } from './csr/approver.ts';
+import type { Log } from './log.ts';
+import { waitForStableOperators } from './operators/wait.ts';
+import { describeRule, requiredPermissions } from './preflight.ts';
+import { configureRegistry, waitForRegistry, waitForRegistryConfig } from './registry/configure.ts';
+import type { RunReport } from './report/report.ts';
+import { formatDuration } from './settings/duration.ts';
+import type { Settings } from './settings/settings.ts';
+
+export interface RunContext {
+  readonly gateway: ClusterGateway;
+  readonly log: Log;
+  /** Log groups: each phase runs inside one. */
+  readonly group: <T>(title: string, fn: () => Promise<T>) => Promise<T>;
+  readonly signal: AbortSignal;
+}
+
+export class PermissionError extends Error {}
+export class DeadlineError extends Error {}
+
+/**
+ * The runbook: preflight, start approving node CSRs (kept running to the end), configure the
+ * registry as soon as its Config exists, wait for the listed nodes, then for the registry and
+ * stable operators. Fills `report` as it goes; throws on the first failure.
+ */
+export async function finishInstall(settings: Settings, report: RunReport, context: RunContext): Promise<void> {
+  const { gateway, log, group, signal } = context;
+  await group('Preflight: permissions', () => preflight(settings, context));
+
+  const approver = settings.nodes.length > 0 ? new CsrApprover(gateway, { expected: settings.nodes, dryRun: settings.dryRun, pollIntervalMs: settings.pollIntervalMs, log }) : undefined;
+  const collect = () => {
+    if (!approver) {
+      report.nodesReady = true;
+      return;
+    }
+    report.approvedCsrs = approver.approvedCsrs();
+    report.refusedCsrs = approver.refusedCsrs();
+    report.nodes = approver.nodeStatuses();
+    report.nodesReady = approver.allDone();
+    report.timeline = [...approver.timeline, ...report.timeline.filter((t) => t.node === undefined)].sort((a, b) => a.at - b.at);
+  };
+  signal.addEventListener('abort', () => approver?.stop());
+  try {
+    const registryStart = Date.now();
+    const registryDeadline = registryStart + settings.registry.timeoutMs;
+    let registryReady = settings.registry.storage === 'keep';
+
+    const nodesPhase = group(`Approve node certificates: ${settings.nodes.map((n) => n.name).join(', ') || 'no nodes listed'}`, async () => {
+      if (!approver) return log.info('no nodes listed: no CSR is approved and node readiness is not awaited');
+      await approver.start();
+      if (settings.dryRun) {
+        await approver.settled();
+        return;
+      }
+      const ok = await approver.waitForNodes(Date.now() + settings.nodesTimeoutMs);
+      collect();
+      if (!ok) {
+        if (signal.aborted) return;
+        const lacking = approver.missing().map((m) => `${m.node} (${m.lacks})`);
+        throw new DeadlineError(`Nodes not Ready with serving certificates after ${formatDuration(settings.nodesTimeoutMs)}: ${lacking.join(', ')}.`);
+      }
+      log.info(`all ${settings.nodes.length} listed nodes are Ready with serving certificates`);
+    });
+
+    const registryPhase =
+      settings.registry.storage === 'keep'
+        ? Promise.resolve(undefined)
+        : group(`Configure image registry storage: ${settings.registry.storage}`, async () => {
+            const config = await waitForRegistryConfig(gateway, { deadline: registryDeadline, pollIntervalMs: settings.pollIntervalMs, log, signal });
+            const outcome = await configureRegistry(gateway, settings.registry, config, { dryRun: settings.dryRun, log });
+            report.registry = { ...outcome.target, ready: false, changed: outcome.changed };
+            return outcome;
+          });
+
+    const [, outcome] = await Promise.all([nodesPhase, registryPhase]);
+    collect();
+
+    const registryWait = async () => {
+      if (!outcome || !report.registry) return;
+      if (settings.dryRun) return;
+      const readiness = await waitForRegistry(gateway, outcome.target, {
+        deadline: registryDeadline,
+        log,
+        signal,
+        onReady: () => {
+          registryReady = true;
+          report.timeline.push({ at: Date.now(), event: 'registry ready' });
+        },
+      });
+      report.registry = { ...report.registry, ready: readiness.ready };
+      report.registryWaitingFor = readiness.waitingFor;
+      if (!readiness.ready && !signal.aborted) {
+        throw new DeadlineError(`Image registry not ready after registry-timeout ${formatDuration(settings.registry.timeoutMs)}: waiting for ${readiness.waitingFor}.`);
+      }
+    };
+
+    const operatorsWait = async () => {
+      if (!settings.waitForOperators) {
+        report.operatorsStable = true;
+        return;
+      }
+      const result = await waitForStableOperators(gateway, {
+        ignore: settings.ignoreOperators,
+        stablePeriodMs: settings.stablePeriodMs,
+        deadline: Date.now() + settings.operatorsTimeoutMs,
+        pollIntervalMs: settings.pollIntervalMs,
+        log,
+        signal,
+        once: settings.dryRun,
+        alsoRequire: () => registryReady || settings.dryRun,
+      });
+      report.operatorsStable = result.stable;
+      report.unstableOperators = [...result.unstable];
+      report.ignoredOperators = [...result.ignored];
+      if (result.stable) report.timeline.push({ at: Date.now(), event: 'operators stable' });
+      if (!result.stable && !signal.aborted && !settings.dryRun) {
+        const names = result.unstable.map((o) => `${o.name} (${o.message})`);
+        throw new DeadlineError(
+          `ClusterOperators not stable for ${formatDuration(settings.stablePeriodMs)} within ${formatDuration(settings.operatorsTimeoutMs)}: ${names.join('; ') || 'the image registry is not ready'}.`,
+        );
+      }
+    };
+
+    await Promise.all([
+      group('Wait for the image registry', registryWait),
+      group('Wait for stable ClusterOperators', operatorsWait),
+    ]);
+    if (signal.aborted) throw new Error('Cancelled: the job was stopped before the install finished.');
+  } finally {
+    if (approver) {
+      await approver.settled().catch(() => undefined);
+      approver.stop();
+      collect();
+    }
+  }
+}
+
+async function preflight(settings: Settings, { gateway, log }: RunContext): Promise<void> {
+  const checks = requiredPermissions(settings);
+  const missing = await gateway.missingPermissions(checks);
+  if (missing.length === 0) {
+    log.info(`all ${checks.length} permissions the chosen inputs need are granted`);
+    return;
+  }
+  const rules = missing.map(describeRule).join('; ');
+  if (settings.dryRun) {
+    log.warning(`a real run would fail: missing permissions ${rules}`);
+    return;
+  }
+  throw new PermissionError(`Missing permissions (see deploy/rbac.yaml), add: ${rules}.`);
+}

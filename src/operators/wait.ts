@@ -1,0 +1,59 @@
+import type { ClusterGateway } from '../cluster/gateway.ts';
+import type { Log } from '../log.ts';
+import { observe, startClock, type Observation, type OperatorState } from './stability.ts';
+
+export interface OperatorWaitOptions {
+  readonly ignore: readonly string[];
+  readonly stablePeriodMs: number;
+  readonly deadline: number;
+  readonly pollIntervalMs: number;
+  readonly log: Log;
+  readonly signal?: AbortSignal;
+  /** A further condition the wait needs (the registry's own readiness), re-checked on each tick. */
+  readonly alsoRequire?: () => boolean;
+  /** Evaluate once and return (dry-run). */
+  readonly once?: boolean;
+}
+
+export interface OperatorWaitResult {
+  readonly stable: boolean;
+  readonly unstable: readonly OperatorState[];
+  readonly ignored: readonly OperatorState[];
+}
+
+/** Waits until every ClusterOperator (less the ignored) has been stable for the stable period. */
+export async function waitForStableOperators(gateway: ClusterGateway, options: OperatorWaitOptions): Promise<OperatorWaitResult> {
+  const informer = gateway.clusterOperatorInformer(options.pollIntervalMs);
+  await informer.start();
+  let clock = startClock(Date.now());
+  let latest: Observation | undefined;
+  try {
+    return await new Promise<OperatorWaitResult>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      let finished = false;
+      const finish = (stable: boolean) => {
+        finished = true;
+        clearTimeout(timer);
+        resolve({ stable, unstable: latest?.unstable ?? [], ignored: latest?.ignored ?? [] });
+      };
+      const tick = () => {
+        if (finished) return;
+        const now = Date.now();
+        latest = observe(clock, informer.values(), options.ignore, options.stablePeriodMs, now);
+        clock = latest.clock;
+        for (const line of latest.transitions) options.log.info(line);
+        const extra = options.alsoRequire?.() ?? true;
+        if ((latest.done && extra) || options.once) return finish(latest.done && extra);
+        if (now >= options.deadline || options.signal?.aborted) return finish(false);
+        clearTimeout(timer);
+        const untilStable = clock.stableSince === undefined ? Infinity : clock.stableSince + options.stablePeriodMs - now;
+        timer = setTimeout(tick, Math.max(10, Math.min(untilStable, options.deadline - now, 1000)));
+      };
+      informer.onChange(() => setImmediate(tick));
+      options.signal?.addEventListener('abort', tick);
+      tick();
+    });
+  } finally {
+    informer.stop();
+  }
+}

@@ -1,0 +1,41 @@
+import type { PermissionCheck } from './cluster/gateway.ts';
+import { REGISTRY_NAMESPACE } from './cluster/gateway.ts';
+import { CLIENT_SIGNER, SERVING_SIGNER } from './csr/policy.ts';
+import type { Settings } from './settings/settings.ts';
+import { DEFAULT_CLAIM } from './registry/plan.ts';
+
+/** Every permission the chosen inputs need (deploy/rbac.yaml grants the full set). */
+export function requiredPermissions(settings: Settings): PermissionCheck[] {
+  const checks: PermissionCheck[] = [];
+  const csr = { group: 'certificates.k8s.io', resource: 'certificatesigningrequests' };
+  if (settings.nodes.length > 0) {
+    for (const verb of ['get', 'list', 'watch']) checks.push({ verb, ...csr });
+    for (const verb of ['get', 'list', 'watch']) checks.push({ verb, group: '', resource: 'nodes' });
+    checks.push({ verb: 'update', ...csr, subresource: 'approval' });
+    for (const signer of [CLIENT_SIGNER, SERVING_SIGNER]) {
+      checks.push({ verb: 'approve', group: 'certificates.k8s.io', resource: 'signers', name: signer });
+    }
+  }
+  if (settings.waitForOperators) {
+    for (const verb of ['get', 'list', 'watch']) checks.push({ verb, group: 'config.openshift.io', resource: 'clusteroperators' });
+  }
+  if (settings.registry.storage !== 'keep') {
+    for (const verb of ['get', 'patch']) {
+      checks.push({ verb, group: 'imageregistry.operator.openshift.io', resource: 'configs', name: 'cluster' });
+    }
+    if (settings.registry.storage === 'pvc') {
+      const name = settings.registry.claim || DEFAULT_CLAIM;
+      checks.push({ verb: 'get', group: '', resource: 'persistentvolumeclaims', namespace: REGISTRY_NAMESPACE, name });
+      if (settings.registry.size) checks.push({ verb: 'create', group: '', resource: 'persistentvolumeclaims', namespace: REGISTRY_NAMESPACE });
+    }
+  }
+  return checks;
+}
+
+/** A missing permission as the RBAC rule to add. */
+export function describeRule(check: PermissionCheck): string {
+  const resource = check.subresource ? `${check.resource}/${check.subresource}` : check.resource;
+  const names = check.name ? `, resourceNames: ["${check.name}"]` : '';
+  const scope = check.namespace ? ` (Role in namespace ${check.namespace})` : '';
+  return `{apiGroups: ["${check.group}"], resources: ["${resource}"], verbs: ["${check.verb}"]${names}}${scope}`;
+}

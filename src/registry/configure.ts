@@ -1,0 +1,105 @@
+import type { ClusterGateway } from '../cluster/gateway.ts';
+import type { RegistryConfig } from '../cluster/objects.ts';
+import type { Log } from '../log.ts';
+import type { RegistryRequest } from '../settings/settings.ts';
+import { DEFAULT_CLAIM, planRegistry, registryReadiness, type RegistryTarget } from './plan.ts';
+
+export class RegistryRefused extends Error {
+  readonly input: string;
+  constructor(input: string, message: string) {
+    super(`Input '${input}': ${message}`);
+    this.input = input;
+    this.name = 'RegistryRefused';
+  }
+}
+
+export class RegistryUnavailable extends Error {}
+
+export interface RegistryOutcome {
+  readonly target: RegistryTarget;
+  readonly changed: boolean;
+}
+
+/** Waits (polling) until the Config `cluster` exists; fails at once when its kind does not. */
+export async function waitForRegistryConfig(
+  gateway: ClusterGateway,
+  options: { deadline: number; pollIntervalMs: number; log: Log; signal?: AbortSignal },
+): Promise<RegistryConfig> {
+  let logged = false;
+  for (;;) {
+    const config = await gateway.readRegistryConfig();
+    if (config === 'kind-missing') {
+      throw new RegistryUnavailable(
+        'the cluster has no imageregistry.operator.openshift.io Config kind: the ImageRegistry capability is disabled; set registry-storage: keep',
+      );
+    }
+    if (config !== 'missing') return config;
+    if (Date.now() >= options.deadline || options.signal?.aborted) {
+      throw new RegistryUnavailable('the imageregistry Config "cluster" did not appear before registry-timeout; is the image registry operator running?');
+    }
+    if (!logged) options.log.info('waiting for the image registry operator to create its Config "cluster"');
+    logged = true;
+    await sleep(Math.min(options.pollIntervalMs, 2000));
+  }
+}
+
+/** Plans against the current Config and claim, then (unless dry-run) creates the claim and patches. */
+export async function configureRegistry(
+  gateway: ClusterGateway,
+  request: RegistryRequest,
+  config: RegistryConfig,
+  options: { dryRun: boolean; log: Log },
+): Promise<RegistryOutcome> {
+  const claimName = request.storage === 'pvc' ? request.claim || DEFAULT_CLAIM : undefined;
+  const claim = claimName ? await gateway.readPvc(claimName) : undefined;
+  const plan = planRegistry(request, config, claim);
+  if (plan.kind === 'refuse') throw new RegistryRefused(plan.input, plan.message);
+  for (const note of plan.notes) options.log.info(note);
+  const { target } = plan;
+  const words = `${target.storage}${target.claim ? ` (claim ${target.claim})` : ''}, rolloutStrategy ${target.rolloutStrategy}, replicas ${target.replicas}`;
+  if (!plan.patch && !plan.createClaim) {
+    options.log.info(`registry already Managed with ${words}: nothing to change`);
+    return { target, changed: false };
+  }
+  if (options.dryRun) {
+    if (plan.createClaim) options.log.info(`would create PersistentVolumeClaim ${plan.createClaim.name} (${plan.createClaim.size}, ${plan.createClaim.accessMode}) (dry-run)`);
+    if (plan.patch) options.log.info(`would patch the registry Config: ${JSON.stringify(plan.patch)} (dry-run)`);
+    return { target, changed: false };
+  }
+  if (plan.createClaim) {
+    await gateway.createPvc(plan.createClaim);
+    options.log.info(`created PersistentVolumeClaim openshift-image-registry/${plan.createClaim.name} (${plan.createClaim.size}, ${plan.createClaim.accessMode})`);
+  }
+  if (plan.patch) {
+    await gateway.patchRegistryConfig(plan.patch);
+    options.log.info(`patched the registry Config: Managed with ${words}`);
+  }
+  return { target, changed: true };
+}
+
+/** Polls the Config until the registry itself reports the target and is Available, or the deadline. */
+export async function waitForRegistry(
+  gateway: ClusterGateway,
+  target: RegistryTarget,
+  options: { deadline: number; log: Log; signal?: AbortSignal; onReady?: () => void },
+): Promise<{ ready: boolean; waitingFor: string }> {
+  let last = '';
+  for (;;) {
+    const config = await gateway.readRegistryConfig();
+    const readiness =
+      typeof config === 'string' ? { ready: false, waitingFor: 'the Config "cluster" to exist' } : registryReadiness(config, target);
+    if (readiness.ready) {
+      options.log.info('image registry is Available with the requested storage');
+      options.onReady?.();
+      return readiness;
+    }
+    if (readiness.waitingFor !== last) options.log.info(`registry: waiting for ${readiness.waitingFor}`);
+    last = readiness.waitingFor;
+    if (Date.now() >= options.deadline || options.signal?.aborted) return readiness;
+    await sleep(1000);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,67 @@
+import type { NodeStatus, RefusedCsr, TimelineEntry } from '../csr/approver.ts';
+import type { OperatorState } from '../operators/stability.ts';
+import type { RegistryTarget } from '../registry/plan.ts';
+
+export type Result = 'success' | 'timeout' | 'error';
+
+export interface RegistryReport extends RegistryTarget {
+  readonly ready: boolean;
+  readonly changed: boolean;
+}
+
+/** What the run knows so far; filled in as the phases go, so a failure still reports it. */
+export interface RunReport {
+  result: Result;
+  /** One or two lines for a person: what did not happen and the objects involved. */
+  failure: string;
+  dryRun: boolean;
+  startedAt: number;
+  finishedAt: number;
+  approvedCsrs: string[];
+  refusedCsrs: RefusedCsr[];
+  nodes: NodeStatus[];
+  nodesReady: boolean;
+  operatorsStable: boolean;
+  unstableOperators: OperatorState[];
+  ignoredOperators: OperatorState[];
+  registry: RegistryReport | undefined;
+  registryWaitingFor: string;
+  timeline: Array<TimelineEntry | { at: number; node?: undefined; event: string }>;
+}
+
+export function newReport(now: number, dryRun: boolean): RunReport {
+  return {
+    result: 'error',
+    failure: '',
+    dryRun,
+    startedAt: now,
+    finishedAt: now,
+    approvedCsrs: [],
+    refusedCsrs: [],
+    nodes: [],
+    nodesReady: false,
+    operatorsStable: false,
+    unstableOperators: [],
+    ignoredOperators: [],
+    registry: undefined,
+    registryWaitingFor: '',
+    timeline: [],
+  };
+}
+
+/** The outputs of CONTRACT.md, as strings. */
+export function toOutputs(report: RunReport): Record<string, string> {
+  return {
+    result: report.result,
+    'approved-csrs': JSON.stringify(report.approvedCsrs),
+    'refused-csrs': JSON.stringify(report.refusedCsrs),
+    nodes: JSON.stringify(report.nodes),
+    'nodes-ready': String(report.nodesReady),
+    'operators-stable': String(report.operatorsStable),
+    'unstable-operators': JSON.stringify(
+      report.unstableOperators.map(({ name, available, progressing, degraded, message }) => ({ name, available, progressing, degraded, message })),
+    ),
+    registry: JSON.stringify(report.registry ?? {}),
+    'duration-seconds': String(Math.round((report.finishedAt - report.startedAt) / 1000)),
+  };
+}

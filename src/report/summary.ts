@@ -1,0 +1,77 @@
+import type { RunReport } from './report.ts';
+
+/** GitHub rejects a step summary above 1 MiB; keep well below. */
+export const SUMMARY_LIMIT = 512 * 1024;
+const MAX_ROWS = 200;
+
+/** Cluster-provided text inside a Markdown table cell: no markup, no HTML, no line breaks. */
+export function cell(text: unknown): string {
+  return String(text ?? '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\|/g, '&#124;')
+    .replace(/([\\`*_[\]#!~])/g, '\\$1')
+    .replace(/\r?\n/g, ' ')
+    .slice(0, 500);
+}
+
+function table(headers: string[], rows: unknown[][]): string {
+  const shown = rows.slice(0, MAX_ROWS);
+  const lines = [`| ${headers.join(' | ')} |`, `|${headers.map(() => ' --- ').join('|')}|`, ...shown.map((r) => `| ${r.map(cell).join(' | ')} |`)];
+  if (rows.length > shown.length) lines.push(`\n_${rows.length - shown.length} more rows not shown_`);
+  return lines.join('\n');
+}
+
+const RESULT_WORDS = { success: '✅ success', timeout: '⏱️ timeout', error: '❌ error' } as const;
+
+/** The job summary as Markdown: result, nodes, CSRs, registry, operators, timeline. */
+export function renderSummary(report: RunReport): string {
+  const seconds = Math.round((report.finishedAt - report.startedAt) / 1000);
+  const parts: string[] = [
+    `## OpenShift finish-install: ${RESULT_WORDS[report.result]}${report.dryRun ? ' (dry-run: nothing written)' : ''}`,
+    `Ran ${seconds}s.${report.failure ? ` ${cell(report.failure)}` : ''}`,
+  ];
+  if (report.nodes.length > 0) {
+    parts.push('### Nodes', table(['Node', 'Client approved', 'Serving issued', 'Ready'], report.nodes.map((n) => [n.name, yes(n.clientApproved), yes(n.servingIssued), yes(n.ready)])));
+  }
+  parts.push(
+    `### Certificate requests`,
+    report.approvedCsrs.length > 0 ? `${report.dryRun ? 'Would approve' : 'Approved'}: ${report.approvedCsrs.map(cell).join(', ')}` : 'None approved by this run.',
+  );
+  if (report.refusedCsrs.length > 0) {
+    parts.push(
+      'Left Pending (identity did not check out):',
+      table(['CSR', 'Node', 'Signer', 'Requestor', 'Reason'], report.refusedCsrs.map((r) => [r.name, r.node, r.signer, r.requestor, r.reason])),
+    );
+  }
+  if (report.registry) {
+    const r = report.registry;
+    parts.push(
+      '### Image registry',
+      table(
+        ['Management', 'Storage', 'Claim', 'Rollout', 'Replicas', 'Changed', 'Ready'],
+        [[r.managementState, r.storage, r.claim || '-', r.rolloutStrategy, r.replicas, yes(r.changed), yes(r.ready)]],
+      ),
+    );
+    if (!r.ready && report.registryWaitingFor) parts.push(`Waiting for ${cell(report.registryWaitingFor)}`);
+  }
+  parts.push('### Cluster operators', report.operatorsStable ? 'All ClusterOperators stable.' : 'Not all ClusterOperators stable.');
+  if (report.unstableOperators.length > 0) {
+    parts.push(
+      table(['Operator', 'Available', 'Progressing', 'Degraded', 'Message'], report.unstableOperators.map((o) => [o.name, o.available, o.progressing, o.degraded, o.message])),
+    );
+  }
+  if (report.ignoredOperators.length > 0) parts.push(`Ignored: ${report.ignoredOperators.map((o) => `${cell(o.name)} (${o.available}/${o.progressing}/${o.degraded})`).join(', ')}`);
+  if (report.timeline.length > 0) {
+    parts.push(
+      '### Timeline',
+      table(['+time', 'What'], report.timeline.map((t) => [`${Math.round((t.at - report.startedAt) / 1000)}s`, t.node ? `${t.node}: ${t.event}` : t.event])),
+    );
+  }
+  let text = parts.join('\n\n') + '\n';
+  if (Buffer.byteLength(text) > SUMMARY_LIMIT) text = `${text.slice(0, SUMMARY_LIMIT - 100)}\n\n_summary truncated_\n`;
+  return text;
+}
+
+const yes = (value: boolean) => (value ? 'yes' : 'no');

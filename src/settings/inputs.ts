@@ -1,0 +1,120 @@
+/**
+ * The action's inputs and outputs (CONTRACT.md): the single source for action.yml, the parser,
+ * and any other entry point's help text.
+ */
+export interface InputDefinition {
+  readonly name: string;
+  readonly default: string;
+  readonly description: string;
+}
+
+export const INPUTS = [
+  {
+    name: 'kubeconfig',
+    default: '',
+    description:
+      'Kubeconfig content, plain YAML or base64. Empty: the KUBECONFIG environment variable, then ~/.kube/config. Finding no usable config is an error, never a silent fallback to localhost. Registered as a secret.',
+  },
+  { name: 'context', default: '', description: "Context to use; empty means the kubeconfig's current-context." },
+  {
+    name: 'nodes',
+    default: '',
+    description:
+      'The machines this install added. Entries separated by newlines or commas; each entry is a node name, optionally followed (after whitespace) by the IP addresses and DNS names that machine may put in its serving certificate. Blank lines and # comments are ignored. Empty: no CSR is approved and node readiness is not awaited.',
+  },
+  {
+    name: 'nodes-timeout',
+    default: '60m',
+    description: 'How long to keep approving and waiting for every listed node to be Ready with its serving certificate issued.',
+  },
+  {
+    name: 'wait-for-operators',
+    default: 'true',
+    description: 'Wait until every ClusterOperator is stable: Available=True, Progressing=False, Degraded=False.',
+  },
+  {
+    name: 'stable-period',
+    default: '5m',
+    description: 'How long all operators must stay stable, without interruption, before the wait succeeds. 0s accepts the first stable observation.',
+  },
+  { name: 'operators-timeout', default: '60m', description: 'Deadline for the operator wait.' },
+  {
+    name: 'ignore-operators',
+    default: '',
+    description: 'Operator names (newline or comma separated) reported but not waited for.',
+  },
+  {
+    name: 'registry-storage',
+    default: 'keep',
+    description:
+      'keep: do not touch the image registry. emptyDir: Managed with emptyDir storage (non-production only). pvc: Managed with a PersistentVolumeClaim.',
+  },
+  {
+    name: 'registry-pvc-claim',
+    default: '',
+    description: "Claim name for pvc. Empty: the operator's default claim image-registry-storage.",
+  },
+  {
+    name: 'registry-pvc-size',
+    default: '',
+    description: 'When set (for example 100Gi), create the claim in openshift-image-registry if it does not exist yet.',
+  },
+  {
+    name: 'registry-pvc-access-mode',
+    default: 'ReadWriteOnce',
+    description: 'Access mode of a claim the action creates: ReadWriteOnce or ReadWriteMany.',
+  },
+  {
+    name: 'registry-pvc-storage-class',
+    default: '',
+    description: 'StorageClass of a claim the action creates; empty means the cluster default.',
+  },
+  {
+    name: 'registry-rollout-strategy',
+    default: 'auto',
+    description: 'auto: Recreate with 1 replica when the claim is ReadWriteOnce, otherwise leave it. Or Recreate / RollingUpdate.',
+  },
+  {
+    name: 'registry-replicas',
+    default: '',
+    description: 'Replica count; empty leaves it to auto or the current value.',
+  },
+  {
+    name: 'registry-timeout',
+    default: '15m',
+    description: 'How long to wait for the registry itself to report the requested storage and be Available.',
+  },
+  { name: 'dry-run', default: 'false', description: 'Evaluate and report everything, write nothing to the cluster.' },
+  { name: 'poll-interval', default: '10s', description: 'Re-list interval that backs up watches.' },
+  { name: 'summary', default: 'true', description: 'Write the job summary.' },
+] as const satisfies readonly InputDefinition[];
+
+export type InputName = (typeof INPUTS)[number]['name'];
+
+export const OUTPUTS = [
+  { name: 'result', description: 'success, timeout (a deadline passed) or error (anything else that failed).' },
+  { name: 'approved-csrs', description: 'JSON array of the names of the CSRs this run approved (in dry-run: would approve).' },
+  {
+    name: 'refused-csrs',
+    description:
+      'JSON array of {name, signer, requestor, node, reason} for the pending kubelet CSRs this run would not approve; reason is a stable kebab-case code.',
+  },
+  { name: 'nodes', description: 'JSON array of {name, ready, clientApproved, servingIssued} for every listed node.' },
+  {
+    name: 'nodes-ready',
+    description: 'true when every listed node is Ready with its serving certificate issued (also true when no node is listed).',
+  },
+  { name: 'operators-stable', description: 'true when the operator wait succeeded (true when it was not requested).' },
+  {
+    name: 'unstable-operators',
+    description: 'JSON array of {name, available, progressing, degraded, message} for operators not stable at the end.',
+  },
+  {
+    name: 'registry',
+    description:
+      "JSON object {managementState, storage, claim, rolloutStrategy, replicas, ready, changed}; {} when registry-storage is keep.",
+  },
+  { name: 'duration-seconds', description: 'Whole seconds the action ran.' },
+] as const;
+
+export type OutputName = (typeof OUTPUTS)[number]['name'];
