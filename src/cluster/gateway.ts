@@ -287,17 +287,22 @@ export class ClusterGateway {
     return false;
   }
 
+  /**
+   * Per-call middleware: a request timeout and, for patches, the content type. The ObjectParam
+   * API runs middleware as client-node's Observable stub, which only needs toPromise().
+   */
   private callOptions(contentType?: string) {
     const timeoutMs = this.options.requestTimeoutMs;
+    const resolved = <T>(value: T) => ({ toPromise: () => Promise.resolve(value) });
     return {
       middleware: [
         {
-          pre: async (context: { setSignal(signal: AbortSignal): void; setHeaderParam(key: string, value: string): void }) => {
+          pre: (context: { setSignal(signal: AbortSignal): void; setHeaderParam(key: string, value: string): void }) => {
             context.setSignal(AbortSignal.timeout(timeoutMs));
             if (contentType) context.setHeaderParam('Content-Type', contentType);
-            return context;
+            return resolved(context);
           },
-          post: async <R>(response: R) => response,
+          post: <R>(response: R) => resolved(response),
         },
       ],
       middlewareMergeStrategy: 'append' as const,

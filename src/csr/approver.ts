@@ -48,6 +48,8 @@ export class CsrApprover {
   private readonly approved = new Map<string, { node: string; phase: Phase }>();
   private readonly refused = new Map<string, RefusedCsr>();
   private readonly inFlight = new Set<string>();
+  /** Order in which approvals were decided (client first, newest first), for the output. */
+  private readonly dispatchOrder = new Map<string, number>();
   private readonly clientApprovals = new Map<string, number>();
   private readonly parsed = new Map<string, CertificateRequest>();
   private readonly readyAtStart = new Set<string>();
@@ -119,7 +121,8 @@ export class CsrApprover {
   }
 
   approvedCsrs(): string[] {
-    return [...this.approved.keys()];
+    const order = (name: string) => this.dispatchOrder.get(name) ?? Infinity;
+    return [...this.approved.keys()].sort((a, b) => order(a) - order(b));
   }
 
   refusedCsrs(): RefusedCsr[] {
@@ -221,6 +224,7 @@ export class CsrApprover {
       }
       if (verdict.phase === 'client') this.clientApprovals.set(verdict.node, (this.clientApprovals.get(verdict.node) ?? 0) + 1);
       this.inFlight.add(csr.name);
+      this.dispatchOrder.set(csr.name, this.dispatchOrder.size);
       this.queue.push({ csr, verdict });
     }
     this.pump();

@@ -7,11 +7,11 @@ const MAX_ROWS = 200;
 /** Cluster-provided text inside a Markdown table cell: no markup, no HTML, no line breaks. */
 export function cell(text: unknown): string {
   return String(text ?? '')
+    .replace(/([\\`*_[\]#!~])/g, '\\$1')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/\|/g, '&#124;')
-    .replace(/([\\`*_[\]#!~])/g, '\\$1')
     .replace(/\r?\n/g, ' ')
     .slice(0, 500);
 }

@@ -197,7 +197,7 @@ export function parseNodes(text: string): ExpectedNode[] {
     const dnsNames: string[] = [];
     for (const address of addresses) {
       const ip = canonicalIp(address);
-      const dns = ip === undefined && isDnsSubdomain(canonicalDnsName(address)) ? canonicalDnsName(address) : undefined;
+      const dns = ip === undefined && !/^[\d.]+$/.test(address) && isDnsSubdomain(canonicalDnsName(address)) ? canonicalDnsName(address) : undefined;
       if (ip === undefined && dns === undefined) {
         throw new InputError('nodes', `'${address}' (for node '${name}') is neither an IP address nor a DNS name`, NODES_ACCEPTED);
       }

@@ -1,0 +1,166 @@
+// Verified two-phase CSR approval against the real API server, the action under its
+// least-privilege identity (deploy/rbac.yaml) and the simulated install. Tests share one
+// control plane and isolate themselves by node names.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { startControlPlane, type ControlPlane } from '../env/controlplane.ts';
+import { startInstall, type SimulatedInstall } from '../sim/install.ts';
+import { runAction, startAction, type NodeOutput, type RefusedCsrOutput } from './harness.ts';
+
+let cp: ControlPlane;
+const installs: SimulatedInstall[] = [];
+before(async () => {
+  cp = await startControlPlane();
+});
+after(async () => {
+  await Promise.all(installs.map((i) => i.stop()));
+  await cp?.stop();
+});
+
+async function install(options: Parameters<typeof startInstall>[1]): Promise<SimulatedInstall> {
+  const sim = await startInstall(cp, { controlPlaneNodes: installs.length === 0 ? 3 : 0, registry: false, ...options });
+  installs.push(sim);
+  return sim;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const readCsr = (name: string): Promise<any> => cp.admin.request('GET', `/apis/certificates.k8s.io/v1/certificatesigningrequests/${name}`);
+const conditionTypes = async (name: string) => ((await readCsr(name)).status?.conditions ?? []).map((c: { type: string }) => c.type);
+const nodeInputs = (lines: string[], extra: Record<string, string> = {}) => ({ nodes: lines.join('\n'), 'wait-for-operators': 'false', 'nodes-timeout': '90s', ...extra });
+
+test('two workers join, each approved in two phases, and go Ready; a late machine too', { timeout: 180_000 }, async () => {
+  const sim = await install({
+    workers: [
+      { name: 'a-worker-0', addresses: ['10.1.0.10'] },
+      { name: 'a-worker-1', addresses: ['10.1.0.11', '2001:db8::11'] },
+      { name: 'a-worker-late', addresses: ['10.1.0.12'], startAfterMs: 4000 },
+    ],
+  });
+  // a-worker-1 declares its addresses; the others are checked against their Node's addresses.
+  const run = await runAction(cp, nodeInputs(['a-worker-0', 'a-worker-1 10.1.0.11 2001:db8:0::11 a-worker-1', 'a-worker-late']));
+  assert.equal(run.exitCode, 0, run.stdout);
+  assert.equal(run.outputs.result, 'success');
+  assert.equal(run.outputs['nodes-ready'], 'true');
+  const nodes = run.json<NodeOutput[]>('nodes');
+  assert.deepEqual(nodes.map((n) => [n.name, n.ready, n.clientApproved, n.servingIssued]), [
+    ['a-worker-0', true, true, true],
+    ['a-worker-1', true, true, true],
+    ['a-worker-late', true, true, true],
+  ]);
+  const approved = run.json<string[]>('approved-csrs');
+  for (const kubelet of sim.kubelets) {
+    assert.ok(kubelet.clientCsrs.some((c) => approved.includes(c)), `${kubelet.name} client CSR approved`);
+    assert.ok(kubelet.servingCsrs.some((c) => approved.includes(c)), `${kubelet.name} serving CSR approved`);
+    for (const name of [...kubelet.clientCsrs, ...kubelet.servingCsrs]) {
+      assert.ok(approved.includes(name));
+      assert.ok((await readCsr(name)).status.certificate, `${name} issued by the signer`);
+    }
+  }
+  assert.match(run.stdout, /approved client CSR csr-\S+ for a-worker-0/);
+  assert.match(run.stdout, /approved serving CSR csr-\S+ for a-worker-late/);
+  assert.match(run.stdout, /node a-worker-late is Ready/);
+  assert.doesNotMatch(run.stdout, /BEGIN CERTIFICATE|PRIVATE KEY/);
+  assert.match(run.summary, /a-worker-late/);
+});
+
+test('a node with three pending client CSRs gets them all approved, newest first', { timeout: 180_000 }, async () => {
+  const sim = await install({ workers: [{ name: 'b-worker-0', addresses: ['10.1.1.10'], preexistingClientCsrs: 3 }] });
+  const kubelet = sim.kubelet('b-worker-0');
+  assert.equal(kubelet.clientCsrs.length, 3);
+  const run = await runAction(cp, nodeInputs(['b-worker-0']));
+  assert.equal(run.outputs.result, 'success', run.stdout);
+  const approved = run.json<string[]>('approved-csrs');
+  const clientOrder = approved.filter((name) => kubelet.clientCsrs.includes(name));
+  assert.deepEqual(clientOrder, [...kubelet.clientCsrs].reverse(), 'newest first');
+  for (const name of kubelet.clientCsrs) assert.deepEqual(await conditionTypes(name), ['Approved']);
+});
+
+test('the kubelet re-requests until approved: every request of the listed machine is approved', { timeout: 180_000 }, async () => {
+  const sim = await install({ workers: [{ name: 'c-worker-0', addresses: ['10.1.2.10'] }], reRequestAfterMs: 1500 });
+  const kubelet = sim.kubelet('c-worker-0');
+  while (kubelet.clientCsrs.length < 3) await new Promise((r) => setTimeout(r, 200));
+  const run = await runAction(cp, nodeInputs(['c-worker-0']));
+  assert.equal(run.outputs.result, 'success', run.stdout);
+  await sim.whenReady(['c-worker-0']);
+  const approved = run.json<string[]>('approved-csrs');
+  assert.ok(kubelet.clientCsrs.filter((c) => approved.includes(c)).length >= 3);
+});
+
+test('a listed machine that never boots gives result timeout, naming it and what it lacks', { timeout: 180_000 }, async () => {
+  await install({ workers: [{ name: 'd-worker-0', addresses: ['10.1.3.10'] }, { name: 'd-ghost', addresses: ['10.1.3.11'], neverBoots: true }] });
+  const run = await runAction(cp, nodeInputs(['d-worker-0', 'd-ghost'], { 'nodes-timeout': '12s' }));
+  assert.equal(run.exitCode, 1);
+  assert.equal(run.outputs.result, 'timeout');
+  assert.equal(run.outputs['nodes-ready'], 'false');
+  assert.match(run.stdout, /::error::Nodes not Ready.*d-ghost \(no client CSR seen/);
+  assert.doesNotMatch(run.stdout, /::error::.*d-worker-0 \(/);
+  const nodes = run.json<NodeOutput[]>('nodes');
+  assert.deepEqual(nodes.find((n) => n.name === 'd-worker-0'), { name: 'd-worker-0', ready: true, clientApproved: true, servingIssued: true });
+  assert.deepEqual(nodes.find((n) => n.name === 'd-ghost'), { name: 'd-ghost', ready: false, clientApproved: false, servingIssued: false });
+  assert.match(run.summary, /timeout/);
+});
+
+test('forged requests stay Pending, are reported with their reason, and never denied', { timeout: 180_000 }, async () => {
+  const sim = await install({ workers: [{ name: 'e-worker-0', addresses: ['10.1.4.10'] }, { name: 'e-worker-1', addresses: ['10.1.4.11'] }] });
+  const adversary = sim.adversary;
+  // e-worker-0 will be registered by the time the action runs (the action approves it first).
+  const action = startAction(cp, nodeInputs(['e-worker-0 10.1.4.10 e-worker-0', 'e-worker-1', 'e-pending'], { 'nodes-timeout': '25s' }));
+  await sim.whenReady(['e-worker-0', 'e-worker-1']);
+  const expected: Record<string, string> = {
+    [await adversary.clientFromWrongRequester('e-pending')]: 'wrong-requester',
+    [await adversary.clientForExistingNode('e-worker-0')]: 'node-already-exists',
+    [await adversary.clientForUnlistedMachine('e-rogue')]: 'node-not-listed',
+    [await adversary.clientWrongOrg('e-pending')]: 'wrong-organization',
+    [await adversary.clientExtraOrg('e-pending')]: 'wrong-organization',
+    [await adversary.clientMissingOrg('e-pending')]: 'wrong-organization',
+    [await adversary.clientWithSan('e-pending')]: 'client-has-sans',
+    [await adversary.clientExtraUsage('e-pending')]: 'bad-usages',
+    [await adversary.servingCnMismatch('e-worker-1', 'e-worker-0', ['10.1.4.11'])]: 'cn-username-mismatch',
+    [await adversary.servingWithOtherNodesIp('e-worker-1', '10.1.4.10', ['10.1.4.11'])]: 'san-of-other-node',
+    [await adversary.servingOutsideDeclared('e-worker-0', '10.99.99.99', ['10.1.4.10'])]: 'san-not-declared',
+    [await adversary.servingWithEmailSan('e-worker-1')]: 'forbidden-san-type',
+    [await adversary.servingWithUriSan('e-worker-1')]: 'forbidden-san-type',
+  };
+  const clusterAdmin = await adversary.clusterAdminClientCert();
+  const run = await action.done;
+  // e-pending never boots: the run ends in timeout, but every forgery has been seen by then.
+  assert.equal(run.outputs.result, 'timeout', run.stdout);
+  const refused = run.json<RefusedCsrOutput[]>('refused-csrs');
+  const approved = run.json<string[]>('approved-csrs');
+  for (const [name, reason] of Object.entries(expected)) {
+    const entry = refused.find((r) => r.name === name);
+    assert.ok(entry, `${name} (${reason}) reported as refused`);
+    assert.equal(entry.reason, reason, `${name}`);
+    assert.ok(!approved.includes(name));
+    assert.deepEqual(await conditionTypes(name), [], `${name} stays Pending, never Denied`);
+    assert.equal(run.stdout.match(new RegExp(`refused \\w+ CSR ${name}\\b`, 'g'))?.length, 1, `${name} logged once`);
+  }
+  assert.ok(!refused.some((r) => r.name === clusterAdmin), 'another signer is ignored, not refused');
+  assert.deepEqual(await conditionTypes(clusterAdmin), [], 'cluster-admin client certificate never approved');
+  assert.match(run.summary, /wrong-requester/);
+});
+
+test('dry-run approves nothing and reports the same set a real run approves', { timeout: 180_000 }, async () => {
+  const sim = await install({ workers: [{ name: 'f-worker-0', addresses: ['10.1.5.10'], preexistingClientCsrs: 2 }, { name: 'f-worker-1', addresses: ['10.1.5.11'] }] });
+  await sim.adversary.clientForUnlistedMachine('f-rogue');
+  const dry = await runAction(cp, nodeInputs(['f-worker-0', 'f-worker-1'], { 'dry-run': 'true' }));
+  assert.equal(dry.outputs.result, 'success', dry.stdout);
+  const wouldApprove = dry.json<string[]>('approved-csrs');
+  assert.equal(wouldApprove.length, 3);
+  for (const name of wouldApprove) assert.deepEqual(await conditionTypes(name), [], 'dry-run wrote nothing');
+  assert.match(dry.stdout, /would approve client CSR/);
+  const real = startAction(cp, nodeInputs(['f-worker-0', 'f-worker-1']));
+  const run = await real.done;
+  assert.equal(run.outputs.result, 'success');
+  const approvedClients = run.json<string[]>('approved-csrs').filter((n) => sim.kubelets.some((k) => k.clientCsrs.includes(n)));
+  assert.deepEqual([...approvedClients].sort(), [...wouldApprove].sort());
+});
+
+test('the action identity cannot approve for another signer (least privilege holds)', { timeout: 180_000 }, async () => {
+  const sim = await install({ workers: [] });
+  const name = await sim.adversary.clusterAdminClientCert();
+  const response = await cp.action.requestRaw('PUT', `/apis/certificates.k8s.io/v1/certificatesigningrequests/${name}/approval`, {
+    body: { ...(await readCsr(name)), status: { conditions: [{ type: 'Approved', status: 'True', reason: 'x', message: 'x' }] } },
+  });
+  assert.equal(response.status, 403);
+});

@@ -1,0 +1,100 @@
+// Runs the bundled action exactly as a GitHub runner does: INPUT_* variables, GITHUB_OUTPUT and
+// GITHUB_STEP_SUMMARY files, the kubeconfig of the least-privilege identity as the input.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ControlPlane } from '../env/controlplane.ts';
+
+export const BUNDLE = new URL('../../dist/index.js', import.meta.url).pathname;
+
+export interface ActionRun {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  summary: string;
+  json<T = unknown>(name: string): T;
+}
+
+export interface RunningAction {
+  child: ChildProcess;
+  done: Promise<ActionRun>;
+  stdoutSoFar(): string;
+}
+
+export function startAction(cp: ControlPlane | undefined, inputs: Record<string, string>, opts: { env?: Record<string, string>; identity?: 'action' | 'admin' } = {}): RunningAction {
+  const dir = mkdtempSync(join(tmpdir(), 'ofi-run-'));
+  const outputFile = join(dir, 'output');
+  const summaryFile = join(dir, 'summary');
+  writeFileSync(outputFile, '');
+  writeFileSync(summaryFile, '');
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: dir,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    ...opts.env,
+  };
+  const all = { ...(cp ? { kubeconfig: cp.kubeconfig(opts.identity ?? 'action') } : {}), 'poll-interval': '2s', ...inputs };
+  for (const [name, value] of Object.entries(all)) env[`INPUT_${name.toUpperCase()}`] = value;
+  const child = spawn(process.execPath, [BUNDLE], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const done = new Promise<ActionRun>((resolve) => {
+    child.on('close', (exitCode, signal) => {
+      const outputs = parseOutputs(readFileSync(outputFile, 'utf8'));
+      const summary = readFileSync(summaryFile, 'utf8');
+      rmSync(dir, { recursive: true, force: true });
+      resolve({
+        exitCode,
+        signal,
+        stdout,
+        stderr,
+        outputs,
+        summary,
+        json: <T>(name: string) => {
+          if (!(name in outputs)) throw new Error(`output ${name} not set; stdout:\n${stdout}`);
+          return JSON.parse(outputs[name]!) as T;
+        },
+      });
+    });
+  });
+  return { child, done, stdoutSoFar: () => stdout };
+}
+
+export function runAction(cp: ControlPlane | undefined, inputs: Record<string, string>, opts: { env?: Record<string, string>; identity?: 'action' | 'admin' } = {}): Promise<ActionRun> {
+  return startAction(cp, inputs, opts).done;
+}
+
+/** GITHUB_OUTPUT holds `name<<delimiter\nvalue\ndelimiter` blocks. */
+export function parseOutputs(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^([^<]+)<<(.+)$/.exec(lines[i]!);
+    if (!match) continue;
+    const end = lines.indexOf(match[2]!, i + 1);
+    outputs[match[1]!] = lines.slice(i + 1, end).join('\n');
+    i = end;
+  }
+  return outputs;
+}
+
+export interface RefusedCsrOutput {
+  name: string;
+  signer: string;
+  requestor: string;
+  node: string;
+  reason: string;
+}
+
+export interface NodeOutput {
+  name: string;
+  ready: boolean;
+  clientApproved: boolean;
+  servingIssued: boolean;
+}
