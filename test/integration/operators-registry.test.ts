@@ -1,0 +1,167 @@
+// The operator wait and the image registry phase against the real API server, under the
+// least-privilege identity. The registry Config is a singleton, so these tests run in order and
+// each resets the cluster-scoped objects it used.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, test } from 'node:test';
+import { startControlPlane, type ControlPlane } from '../env/controlplane.ts';
+import { startInstall, type SimulatedInstall } from '../sim/install.ts';
+import { runAction } from './harness.ts';
+
+let cp: ControlPlane;
+let sim: SimulatedInstall | undefined;
+const CONFIG = '/apis/imageregistry.operator.openshift.io/v1/configs/cluster';
+const PVCS = '/api/v1/namespaces/openshift-image-registry/persistentvolumeclaims';
+const STABLE = { available: 'True', progressing: 'False', degraded: 'False' } as const;
+
+before(async () => {
+  cp = await startControlPlane();
+});
+afterEach(async () => {
+  await sim?.stop();
+  sim = undefined;
+  // No pvc-protection controller runs here: drop the finalizer or the claim never goes away.
+  const claims = await cp.admin.request<{ items: Array<{ metadata: { name: string } }> }>('GET', PVCS);
+  for (const claim of claims.items) {
+    await cp.admin.request('PATCH', `${PVCS}/${claim.metadata.name}`, { body: { metadata: { finalizers: null } }, contentType: 'application/merge-patch+json' });
+  }
+  for (const path of ['/apis/config.openshift.io/v1/clusteroperators', CONFIG.replace('/cluster', ''), PVCS]) {
+    await cp.admin.request('DELETE', path, { okStatuses: [200, 404] }).catch(() => undefined);
+  }
+});
+after(async () => {
+  await cp?.stop();
+});
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const get = (path: string): Promise<any> => cp.admin.request('GET', path);
+const opInputs = (extra: Record<string, string>) => ({ 'stable-period': '0s', 'operators-timeout': '60s', ...extra });
+
+test('an operator degrades, then recovers: the clock restarts and the wait succeeds', { timeout: 120_000 }, async () => {
+  sim = await startInstall(cp, {
+    registry: false,
+    operators: {
+      scripted: {
+        'op-steady': [{ atMs: 0, ...STABLE }],
+        'op-flaky': [
+          { atMs: 0, ...STABLE },
+          { atMs: 1500, degraded: 'True', message: 'etcd member unhealthy' },
+          { atMs: 4000, ...STABLE },
+        ],
+      },
+    },
+  });
+  const started = Date.now();
+  const run = await runAction(cp, opInputs({ 'stable-period': '4s' }));
+  assert.equal(run.outputs.result, 'success', run.stdout);
+  assert.equal(run.outputs['operators-stable'], 'true');
+  assert.deepEqual(run.json('unstable-operators'), []);
+  assert.match(run.stdout, /op-flaky became degraded: Degraded=True \(\w+\): etcd member unhealthy/);
+  assert.match(run.stdout, /stability interrupted/);
+  assert.ok(Date.now() - started >= 8000, 'waited the full stable period after the recovery');
+  assert.equal(run.json('registry').constructor, Object);
+  assert.deepEqual(run.json('registry'), {});
+  assert.match(run.summary, /All ClusterOperators stable/);
+});
+
+test('an operator that never recovers gives timeout, naming it with its message', { timeout: 120_000 }, async () => {
+  sim = await startInstall(cp, {
+    registry: false,
+    operators: {
+      scripted: {
+        'op-good': [{ atMs: 0, ...STABLE }],
+        'op-broken': [{ atMs: 0, available: 'False', progressing: 'True', degraded: 'True', message: 'disk pressure on master-0 | <b>' }],
+        'op-noisy': [{ atMs: 0, available: 'False', progressing: 'False', degraded: 'True', message: 'ignored by request' }],
+      },
+    },
+  });
+  const run = await runAction(cp, opInputs({ 'operators-timeout': '5s', 'ignore-operators': 'op-noisy' }));
+  assert.equal(run.exitCode, 1);
+  assert.equal(run.outputs.result, 'timeout');
+  assert.equal(run.outputs['operators-stable'], 'false');
+  const unstable = run.json<Array<{ name: string; message: string; degraded: string }>>('unstable-operators');
+  assert.deepEqual(unstable.map((o) => o.name), ['op-broken']);
+  assert.equal(unstable[0]!.degraded, 'True');
+  assert.match(run.stdout, /::error::ClusterOperators not stable.*op-broken.*disk pressure on master-0/);
+  assert.match(run.summary, /op-broken/);
+  assert.match(run.summary, /disk pressure on master-0 &#124; &lt;b&gt;/);
+  assert.match(run.summary, /Ignored: op-noisy/);
+});
+
+test('registry pvc with a created ReadWriteOnce claim: Managed, Recreate, 1 replica, Available; a re-run writes nothing', { timeout: 120_000 }, async () => {
+  sim = await startInstall(cp, { registry: { rolloutMs: 1500 } });
+  await cp.admin.request('PATCH', CONFIG, { body: { spec: { replicas: 2 } }, contentType: 'application/merge-patch+json' });
+  const inputs = opInputs({ 'registry-storage': 'pvc', 'registry-pvc-claim': 'registry-rwo', 'registry-pvc-size': '10Gi' });
+  const run = await runAction(cp, inputs);
+  assert.equal(run.outputs.result, 'success', run.stdout);
+  assert.deepEqual(run.json('registry'), { managementState: 'Managed', storage: 'pvc', claim: 'registry-rwo', rolloutStrategy: 'Recreate', replicas: 1, ready: true, changed: true });
+  const config = await get(CONFIG);
+  assert.equal(config.spec.managementState, 'Managed');
+  assert.deepEqual(config.spec.storage.pvc, { claim: 'registry-rwo' });
+  assert.equal(config.spec.rolloutStrategy, 'Recreate');
+  assert.equal(config.spec.replicas, 1);
+  assert.ok(config.status.conditions.some((c: { type: string; status: string }) => c.type === 'Available' && c.status === 'True'));
+  const claim = await get(`${PVCS}/registry-rwo`);
+  assert.deepEqual(claim.spec.accessModes, ['ReadWriteOnce']);
+  assert.equal(claim.spec.resources.requests.storage, '10Gi');
+  assert.match(run.summary, /Image registry/);
+
+  const again = await runAction(cp, inputs);
+  assert.equal(again.outputs.result, 'success', again.stdout);
+  assert.equal(again.json<{ changed: boolean }>('registry').changed, false);
+  assert.match(again.stdout, /nothing to change/);
+  const configAfter = await get(CONFIG);
+  assert.equal(configAfter.metadata.generation, config.metadata.generation, 'no spec write');
+  assert.equal((await get(`${PVCS}/registry-rwo`)).metadata.resourceVersion, claim.metadata.resourceVersion, 'claim untouched');
+});
+
+test('registry emptyDir from Removed', { timeout: 120_000 }, async () => {
+  sim = await startInstall(cp, { registry: { rolloutMs: 500 } });
+  const run = await runAction(cp, opInputs({ 'registry-storage': 'emptyDir' }));
+  assert.equal(run.outputs.result, 'success', run.stdout);
+  assert.deepEqual(run.json('registry'), { managementState: 'Managed', storage: 'emptyDir', claim: '', rolloutStrategy: 'RollingUpdate', replicas: 1, ready: true, changed: true });
+  assert.deepEqual((await get(CONFIG)).status.storage, { emptyDir: {} });
+});
+
+test('registry pvc with an empty claim: the operator creates image-registry-storage', { timeout: 120_000 }, async () => {
+  sim = await startInstall(cp, { registry: { rolloutMs: 500 } });
+  const run = await runAction(cp, opInputs({ 'registry-storage': 'pvc' }));
+  assert.equal(run.outputs.result, 'success', run.stdout);
+  assert.deepEqual(run.json('registry'), { managementState: 'Managed', storage: 'pvc', claim: 'image-registry-storage', rolloutStrategy: 'RollingUpdate', replicas: 1, ready: true, changed: true });
+  const claim = await get(`${PVCS}/image-registry-storage`);
+  assert.ok('imageregistry.openshift.io' in claim.metadata.annotations);
+});
+
+test('an unannotated image-registry-storage claim is refused before any write', { timeout: 120_000 }, async () => {
+  sim = await startInstall(cp, { registry: { rolloutMs: 500 } });
+  await cp.admin.request('POST', PVCS, {
+    body: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'image-registry-storage' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },
+  });
+  const before = await get(CONFIG);
+  const run = await runAction(cp, opInputs({ 'registry-storage': 'pvc' }));
+  assert.equal(run.outputs.result, 'error');
+  assert.match(run.stdout, /::error::Input 'registry-pvc-claim': .*not created by the registry operator/);
+  assert.equal((await get(CONFIG)).metadata.generation, before.metadata.generation);
+});
+
+test('a Config that never appears is reported at registry-timeout, not waited on for an hour', { timeout: 60_000 }, async () => {
+  sim = await startInstall(cp, { registry: { capabilityDisabled: true } });
+  const started = Date.now();
+  const run = await runAction(cp, opInputs({ 'registry-storage': 'emptyDir', 'registry-timeout': '4s', 'wait-for-operators': 'false' }));
+  assert.equal(run.outputs.result, 'error');
+  assert.match(run.stdout, /::error::.*Config "cluster" did not appear/);
+  assert.ok(Date.now() - started < 20_000);
+});
+
+test('a cluster without the registry Config kind (capability disabled) fails at once', { timeout: 60_000 }, async () => {
+  await cp.admin.request('DELETE', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/configs.imageregistry.operator.openshift.io');
+  for (let i = 0; i < 50; i++) {
+    const response = await cp.admin.requestRaw('GET', CONFIG);
+    if (response.status === 404 && !response.body.includes('"cluster"')) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const started = Date.now();
+  const run = await runAction(cp, opInputs({ 'registry-storage': 'emptyDir', 'registry-timeout': '10m', 'wait-for-operators': 'false' }));
+  assert.equal(run.outputs.result, 'error');
+  assert.match(run.stdout, /ImageRegistry capability is disabled/);
+  assert.ok(Date.now() - started < 10_000);
+});
