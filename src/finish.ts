@@ -11,7 +11,7 @@ import type { Settings } from './settings/settings.ts';
 export interface RunContext {
   readonly gateway: ClusterGateway;
   readonly log: Log;
-  /** Log groups: each phase runs inside one. */
+  /** A log group, for a step that runs alone (GitHub log groups cannot overlap or nest). */
   readonly group: <T>(title: string, fn: () => Promise<T>) => Promise<T>;
   readonly signal: AbortSignal;
 }
@@ -25,10 +25,17 @@ export class DeadlineError extends Error {}
  * stable operators. Fills `report` as it goes; throws on the first failure.
  */
 export async function finishInstall(settings: Settings, report: RunReport, context: RunContext): Promise<void> {
-  const { gateway, log, group, signal } = context;
+  const { gateway, group, signal } = context;
   await group('Preflight: permissions', () => preflight(settings, context));
+  // The phases overlap (approval runs to the end), so each tags its lines instead of grouping them.
+  const phase = <T>(tag: string, title: string, fn: (log: Log) => Promise<T>): Promise<T> => {
+    const log = tagged(context.log, tag);
+    log.info(title);
+    return fn(log);
+  };
+  const nodesLog = tagged(context.log, 'nodes');
 
-  const approver = settings.nodes.length > 0 ? new CsrApprover(gateway, { expected: settings.nodes, dryRun: settings.dryRun, pollIntervalMs: settings.pollIntervalMs, log }) : undefined;
+  const approver = settings.nodes.length > 0 ? new CsrApprover(gateway, { expected: settings.nodes, dryRun: settings.dryRun, pollIntervalMs: settings.pollIntervalMs, log: nodesLog }) : undefined;
   const collect = () => {
     if (!approver) {
       report.nodesReady = true;
@@ -46,7 +53,7 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
     const registryDeadline = registryStart + settings.registry.timeoutMs;
     let registryReady = settings.registry.storage === 'keep';
 
-    const nodesPhase = group(`Approve node certificates: ${settings.nodes.map((n) => n.name).join(', ') || 'no nodes listed'}`, async () => {
+    const nodesPhase = phase('nodes', `approving the node certificates of ${settings.nodes.map((n) => n.name).join(', ') || 'no listed node'}`, async (log) => {
       if (!approver) return log.info('no nodes listed: no CSR is approved and node readiness is not awaited');
       await approver.start();
       if (settings.dryRun) {
@@ -66,7 +73,7 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
     const registryPhase =
       settings.registry.storage === 'keep'
         ? Promise.resolve(undefined)
-        : group(`Configure image registry storage: ${settings.registry.storage}`, async () => {
+        : phase('registry', `configuring image registry storage: ${settings.registry.storage}`, async (log) => {
             const config = await waitForRegistryConfig(gateway, { deadline: registryDeadline, pollIntervalMs: settings.pollIntervalMs, log, signal });
             const outcome = await configureRegistry(gateway, settings.registry, config, { dryRun: settings.dryRun, log });
             report.registry = { ...outcome.target, ready: false, changed: outcome.changed };
@@ -76,7 +83,7 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
     const [, outcome] = await Promise.all([nodesPhase, registryPhase]);
     collect();
 
-    const registryWait = async () => {
+    const registryWait = async (log: Log) => {
       if (!outcome || !report.registry) return;
       if (settings.dryRun) return;
       const readiness = await waitForRegistry(gateway, outcome.target, {
@@ -95,7 +102,7 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
       }
     };
 
-    const operatorsWait = async () => {
+    const operatorsWait = async (log: Log) => {
       if (!settings.waitForOperators) {
         report.operatorsStable = true;
         return;
@@ -123,8 +130,10 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
     };
 
     await Promise.all([
-      group('Wait for the image registry', registryWait),
-      group('Wait for stable ClusterOperators', operatorsWait),
+      outcome && !settings.dryRun ? phase('registry', 'waiting for the image registry to be ready', registryWait) : undefined,
+      settings.waitForOperators
+        ? phase('operators', `waiting for every ClusterOperator to be stable for ${formatDuration(settings.stablePeriodMs)}`, operatorsWait)
+        : operatorsWait(context.log),
     ]);
     if (signal.aborted) throw new Error('Cancelled: the job was stopped before the install finished.');
   } finally {
@@ -134,6 +143,14 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
       collect();
     }
   }
+}
+
+function tagged(log: Log, tag: string): Log {
+  return {
+    info: (message) => log.info(`[${tag}] ${message}`),
+    warning: (message) => log.warning(`[${tag}] ${message}`),
+    debug: (message) => log.debug(`[${tag}] ${message}`),
+  };
 }
 
 async function preflight(settings: Settings, { gateway, log }: RunContext): Promise<void> {

@@ -264,11 +264,12 @@ export class ClusterGateway {
           randomize: true,
           maxRetryTime: this.options.retryForMs,
           signal: this.options.signal,
-          shouldRetry: ({ error }) => this.isTransient(error),
-          onFailedAttempt: async ({ error, retryDelay }) => {
-            this.options.log.debug(`${action}: ${toClusterError(action, error).message}; retrying`);
+          shouldRetry: async ({ error, retryDelay }) => {
+            if (!this.isTransient(error)) return false;
+            this.options.log.debug(`${toClusterError(action, error).message}; retrying`);
             const wait = retryAfterMs(error);
             if (wait !== undefined && wait > retryDelay) await sleep(wait - retryDelay, this.options.signal);
+            return true;
           },
         },
       );

@@ -58,7 +58,6 @@ test('an operator degrades, then recovers: the clock restarts and the wait succe
   assert.match(run.stdout, /op-flaky became degraded: Degraded=True \(\w+\): etcd member unhealthy/);
   assert.match(run.stdout, /stability interrupted/);
   assert.ok(Date.now() - started >= 8000, 'waited the full stable period after the recovery');
-  assert.equal(run.json('registry').constructor, Object);
   assert.deepEqual(run.json('registry'), {});
   assert.match(run.summary, /All ClusterOperators stable/);
 });

@@ -1,0 +1,169 @@
+// The test control plane itself: RBAC from deploy/rbac.yaml is enforced, kubelet-shaped CSRs are
+// signed after the action's identity approves them, and the patched 1.20 API server serves the
+// OpenShift CRDs (DOMAIN 8).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import { KubeApiError, type KubeClient } from '../env/client.ts';
+import { NODE_BOOTSTRAPPER, startControlPlane, type ControlPlane } from '../env/controlplane.ts';
+
+const CSRS = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
+const LEGACY_CLIENT_USAGES = ['digital signature', 'key encipherment', 'client auth'];
+const run = promisify(execFile);
+
+let cp: ControlPlane;
+
+before(async () => {
+  cp = await startControlPlane();
+}, { timeout: 180_000 });
+
+after(async () => {
+  await cp?.stop();
+});
+
+async function csrPem(subject: string): Promise<string> {
+  const { stdout } = await run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', '/dev/null', '-subj', subject]);
+  return stdout;
+}
+
+async function createCsr(client: KubeClient, subject: string, signerName: string, impersonate?: { user: string; groups: string[] }) {
+  return client.request('POST', CSRS, {
+    impersonate,
+    body: {
+      apiVersion: 'certificates.k8s.io/v1',
+      kind: 'CertificateSigningRequest',
+      metadata: { generateName: 'csr-' },
+      spec: { request: Buffer.from(await csrPem(subject)).toString('base64'), signerName, usages: LEGACY_CLIENT_USAGES },
+    },
+  });
+}
+
+function approve(client: KubeClient, csr: any) { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const conditions = [...(csr.status?.conditions ?? []), { type: 'Approved', status: 'True', reason: 'OFITest', message: 'approved by the control plane test' }];
+  return client.request('PUT', `${CSRS}/${csr.metadata.name}/approval`, { body: { ...csr, status: { ...csr.status, conditions } } });
+}
+
+/** Resolves with status.certificate (PEM) once the signer has issued it. */
+function issued(client: KubeClient, csr: { metadata: { name: string; resourceVersion: string } }, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      watch.stop();
+      reject(new Error(`no certificate for ${csr.metadata.name} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const watch = client.watch(`${CSRS}?fieldSelector=metadata.name%3D${csr.metadata.name}`, (type, obj) => {
+      if (type === 'ERROR') return reject(new Error(`watch error: ${JSON.stringify(obj)}`));
+      if (obj?.status?.certificate) {
+        clearTimeout(timer);
+        watch.stop();
+        resolve(Buffer.from(obj.status.certificate, 'base64').toString('utf8'));
+      }
+    }, { resourceVersion: csr.metadata.resourceVersion });
+  });
+}
+
+test('the action identity holds exactly the role from deploy/rbac.yaml', async (t) => {
+  t.diagnostic(`startControlPlane: etcd ${cp.timings.etcd} ms, API server ready ${cp.timings.apiServer} ms, total ${cp.timings.total} ms`);
+  const nodes = await cp.action.request('GET', '/api/v1/nodes');
+  assert.equal(nodes.kind, 'NodeList');
+  await cp.action.request('GET', '/apis/config.openshift.io/v1/clusteroperators');
+
+  const forbidden = (e: unknown) => e instanceof KubeApiError && e.status === 403;
+  await assert.rejects(cp.action.request('POST', '/api/v1/namespaces', { body: { metadata: { name: 'not-allowed' } } }), forbidden);
+  await assert.rejects(cp.action.request('POST', '/api/v1/namespaces/openshift-image-registry/secrets', {
+    body: { metadata: { name: 'not-allowed' }, stringData: { a: 'b' } },
+  }), forbidden);
+
+  const kubeconfig = parse(readFileSync(cp.writeKubeconfig('action'), 'utf8'));
+  assert.equal(kubeconfig['current-context'], 'action');
+  assert.equal(kubeconfig.clusters[0].cluster.server, cp.url);
+  assert.equal(Buffer.from(kubeconfig.clusters[0].cluster['certificate-authority-data'], 'base64').toString(), cp.caPem);
+  assert.equal(kubeconfig.users[0].user.token, cp.actionToken);
+});
+
+test('a kubelet client CSR approved by the action identity gets signed', async () => {
+  const csr = await createCsr(cp.admin, '/O=system:nodes/CN=system:node:worker-0', 'kubernetes.io/kube-apiserver-client-kubelet', NODE_BOOTSTRAPPER);
+  assert.equal(csr.spec.username, NODE_BOOTSTRAPPER.user);
+  assert.deepEqual([...csr.spec.groups].sort(), [...NODE_BOOTSTRAPPER.groups].sort());
+  assert.equal(csr.status?.conditions, undefined);
+
+  const certificate = issued(cp.admin, csr, 20_000);
+  const approved = await approve(cp.action, await cp.action.request('GET', `${CSRS}/${csr.metadata.name}`));
+  assert.equal(approved.status.conditions[0].type, 'Approved');
+
+  const cert = new X509Certificate(await certificate);
+  assert.match(cert.subject, /^O=system:nodes$/m);
+  assert.match(cert.subject, /^CN=system:node:worker-0$/m);
+  assert.match(cert.issuer, /CN=ofi-test-csr-signer/);
+});
+
+test('the action identity may not approve other signers', async () => {
+  const csr = await createCsr(cp.admin, '/CN=system:multus:worker-0', 'kubernetes.io/kube-apiserver-client');
+  try {
+    await assert.rejects(approve(cp.action, csr), (e: unknown) => e instanceof KubeApiError && e.status === 403 && /kube-apiserver-client/.test(e.message));
+  } finally {
+    await cp.admin.request('DELETE', `${CSRS}/${csr.metadata.name}`);
+  }
+});
+
+test('the OpenShift CRDs round-trip empty strings and status', async () => {
+  const configs = '/apis/imageregistry.operator.openshift.io/v1/configs';
+  await cp.admin.request('POST', configs, {
+    body: { apiVersion: 'imageregistry.operator.openshift.io/v1', kind: 'Config', metadata: { name: 'cluster' }, spec: { managementState: 'Removed', replicas: 1, storage: { emptyDir: {} }, bogus: 1 } },
+  });
+  // What the action sends (DOMAIN 7): state and storage in one merge patch, the old key cleared.
+  const patched = await cp.action.request('PATCH', `${configs}/cluster`, {
+    body: { spec: { managementState: 'Managed', storage: { emptyDir: null, pvc: { claim: '' } } } },
+  });
+  assert.deepEqual(patched.spec, { managementState: 'Managed', replicas: 1, storage: { pvc: { claim: '' } } });
+  assert.deepEqual((await cp.action.request('GET', `${configs}/cluster`)).spec.storage, { pvc: { claim: '' } });
+
+  const operators = '/apis/config.openshift.io/v1/clusteroperators';
+  const status = {
+    conditions: ['Available:True', 'Progressing:False', 'Degraded:False'].map((c) => {
+      const [type, s] = c.split(':');
+      return { type, status: s, reason: 'AsExpected', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' };
+    }),
+    versions: [{ name: 'operator', version: '4.16.0' }],
+    relatedObjects: [{ group: '', resource: 'namespaces', name: 'openshift-image-registry' }],
+  };
+  const created = await cp.admin.request('POST', operators, {
+    body: { apiVersion: 'config.openshift.io/v1', kind: 'ClusterOperator', metadata: { name: 'image-registry' }, spec: {}, status },
+  });
+  assert.equal(created.status, undefined, 'status is stripped on create');
+  await cp.admin.request('PUT', `${operators}/image-registry/status`, { body: { ...created, status } });
+  assert.deepEqual((await cp.action.request('GET', `${operators}/image-registry`)).status, status);
+});
+
+test('restartApiServer ends open watches and the server comes back with metrics', async () => {
+  let connected!: () => void;
+  const firstEvent = new Promise<void>((resolve) => { connected = resolve; });
+  const watch = cp.admin.watch('/api/v1/namespaces', () => connected());
+  await firstEvent;
+  await cp.restartApiServer();
+  await watch.done;
+  // Right after a restart the authorizer's caches may still be empty (DOMAIN 8): retry briefly.
+  for (let i = 0; ; i++) {
+    try {
+      await cp.action.request('GET', '/api/v1/nodes');
+      break;
+    } catch (e) {
+      if (i > 50 || !(e instanceof KubeApiError) || e.status !== 403) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  assert.match(await cp.metrics(), /^apiserver_request_total\{/m);
+});
+
+test('stopSigner holds back certificates until startSigner', async () => {
+  await cp.stopSigner();
+  const csr = await createCsr(cp.admin, '/O=system:nodes/CN=system:node:worker-1', 'kubernetes.io/kube-apiserver-client-kubelet', NODE_BOOTSTRAPPER);
+  await approve(cp.action, csr);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal((await cp.admin.request('GET', `${CSRS}/${csr.metadata.name}`)).status.certificate, undefined);
+  await cp.startSigner();
+  assert.match(new X509Certificate(await issued(cp.admin, csr, 20_000)).subject, /CN=system:node:worker-1/);
+});

@@ -1,0 +1,369 @@
+// The simulator against the real control plane, with a trivial approver standing in for the action.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { startControlPlane } from '../env/controlplane.ts';
+import type { ControlPlane } from '../env/controlplane.ts';
+import { KubeApiError } from '../env/client.ts';
+import { buildCsr, tamperSignature } from '../sim/csr-builder.ts';
+import { BOOTSTRAPPER, CSR_PATH, SIGNER, USAGES, csrObject } from '../sim/common.ts';
+import { startInstall } from '../sim/install.ts';
+import { REGISTRY_CONFIG_PATH } from '../sim/registry-operator.ts';
+
+let cp: ControlPlane;
+
+before(async () => {
+  cp = await startControlPlane();
+});
+
+after(async () => {
+  await cp?.stop();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+const pending = (csr: any) => (csr.status?.conditions ?? []).length === 0;
+
+/** Approves every pending CSR `accept` picks, as the test's stand-in for the action. */
+function approveLoop(accept: (csr: any) => boolean): { approved: string[]; stop(): Promise<void> } {
+  const approved: string[] = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        const list = await cp.admin.request('GET', CSR_PATH);
+        for (const csr of list.items) {
+          if (!pending(csr) || !accept(csr)) continue;
+          await approve(csr);
+          approved.push(csr.metadata.name);
+        }
+      } catch (e) {
+        console.log(`# approver: ${(e as Error).message}`); // the next round retries
+      }
+      await sleep(100);
+    }
+  })();
+  return {
+    approved,
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+async function approve(csr: any): Promise<void> {
+  const body = { ...csr, status: { ...csr.status, conditions: [{ type: 'Approved', status: 'True', reason: 'SimTest', message: 'approved by the simulator test' }] } };
+  await cp.admin.request('PUT', `${CSR_PATH}/${csr.metadata.name}/approval`, { body });
+}
+
+function publicKey(csr: any): string {
+  const pem = Buffer.from(csr.spec.request, 'base64').toString();
+  return spawnSync('openssl', ['req', '-noout', '-pubkey', '-in', '-'], { input: pem, encoding: 'utf8' }).stdout;
+}
+
+const condition = (obj: any, type: string) => (obj?.status?.conditions ?? []).find((c: any) => c.type === type);
+
+test('two workers go client CSR -> Node -> serving CSR -> Ready', { timeout: 60_000 }, async () => {
+  const t0 = Date.now();
+  const install = await startInstall(cp, {
+    registry: false,
+    workers: [
+      { name: 'worker-0', addresses: ['10.0.0.20'] },
+      { name: 'worker-1', addresses: ['10.0.0.21', '2001:db8::21'] },
+    ],
+  });
+  const approver = approveLoop((csr) => install.kubelets.some((k) => k.clientCsrs.includes(csr.metadata.name) || k.servingCsrs.includes(csr.metadata.name)));
+  try {
+    await install.whenReady(undefined, 30_000);
+    const elapsed = Date.now() - t0;
+    for (const k of install.kubelets) {
+      assert.equal(k.phase, 'ready');
+      const t = k.times;
+      for (const step of ['clientCsrCreated', 'clientApproved', 'clientIssued', 'nodeRegistered', 'servingCsrCreated', 'servingApproved', 'servingIssued', 'ready'] as const) {
+        assert.ok(t[step], `${k.name} has ${step}`);
+      }
+      assert.ok(t.clientCsrCreated! <= t.clientApproved! && t.clientApproved! <= t.clientIssued! && t.clientIssued! <= t.nodeRegistered!);
+      assert.ok(t.nodeRegistered! <= t.servingCsrCreated! && t.servingCsrCreated! <= t.servingIssued! && t.servingIssued! <= t.ready!);
+      assert.match(k.certificates.client ?? '', /BEGIN CERTIFICATE/);
+      assert.match(k.certificates.serving ?? '', /BEGIN CERTIFICATE/);
+
+      const node = await cp.admin.request('GET', `/api/v1/nodes/${k.name}`);
+      assert.equal(condition(node, 'Ready')?.status, 'True');
+      assert.deepEqual(
+        node.status.addresses.map((a: any) => a.address),
+        [...k.addresses, k.name],
+      );
+      const [client] = k.clientCsrs;
+      const [serving] = k.servingCsrs;
+      const clientCsr = await cp.admin.request('GET', `${CSR_PATH}/${client}`);
+      assert.equal(clientCsr.spec.signerName, SIGNER.kubeletClient);
+      assert.equal(clientCsr.spec.username, BOOTSTRAPPER.user);
+      assert.deepEqual([...clientCsr.spec.groups].sort(), [...BOOTSTRAPPER.groups].sort());
+      const servingCsr = await cp.admin.request('GET', `${CSR_PATH}/${serving}`);
+      assert.equal(servingCsr.spec.signerName, SIGNER.kubeletServing);
+      assert.equal(servingCsr.spec.username, `system:node:${k.name}`);
+      assert.ok(servingCsr.spec.groups.includes('system:nodes'));
+      assert.ok(servingCsr.status.certificate);
+    }
+    assert.equal(approver.approved.length, 4);
+    const ready = install.events.filter((e) => e.kind === 'ready').map((e) => e.subject).sort();
+    assert.deepEqual(ready, ['worker-0', 'worker-1']);
+    const nodes = await cp.admin.request('GET', '/api/v1/nodes');
+    assert.deepEqual(nodes.items.map((n: any) => n.metadata.name).sort(), ['master-0', 'master-1', 'master-2', 'worker-0', 'worker-1']);
+    console.log(`# two workers Ready ${elapsed} ms after startInstall; simulator CPU ${install.cpuMs().toFixed(1)} ms`);
+  } finally {
+    await approver.stop();
+    await install.stop();
+  }
+});
+
+test('a kubelet nobody answers files a new CSR with a new key after reRequestAfterMs; only the newest counts', { timeout: 60_000 }, async () => {
+  const install = await startInstall(cp, { registry: false, reRequestAfterMs: 800, workers: [{ name: 'worker-late', addresses: ['10.0.0.30'] }] });
+  try {
+    const k = install.kubelet('worker-late');
+    await until('a second client CSR', () => k.clientCsrs.length >= 2);
+    const [first, second] = k.clientCsrs as [string, string];
+    assert.equal(k.liveCsr, second);
+    const a = await cp.admin.request('GET', `${CSR_PATH}/${first}`);
+    const b = await cp.admin.request('GET', `${CSR_PATH}/${second}`);
+    assert.ok(pending(a) && pending(b), 'the old CSR stays pending');
+    assert.notEqual(publicKey(a), publicKey(b), 'a new key');
+    assert.ok(install.events.some((e) => e.kind === 're-request' && e.csr === first));
+
+    // Approving the abandoned one does not move the kubelet on.
+    await approve(a);
+    await until('the stale approval seen', () => install.events.some((e) => e.kind === 'stale-csr-approved' && e.csr === first));
+    await until('the stale CSR issued', async () => (await cp.admin.request('GET', `${CSR_PATH}/${first}`)).status?.certificate);
+    await sleep(200);
+    assert.equal(k.phase, 'client-pending');
+    assert.equal(k.times.clientIssued, undefined);
+
+    // The live one does (it may have been re-requested again meanwhile: approve whatever is live).
+    const live = await cp.admin.request('GET', `${CSR_PATH}/${k.liveCsr}`);
+    await approve(live);
+    await until('the Node registered', () => k.phase === 'serving-pending' || k.phase === 'ready');
+    assert.ok(k.times.clientIssued);
+  } finally {
+    await install.stop();
+  }
+});
+
+test('a machine that has waited a while starts with 3 pending client CSRs, oldest first', { timeout: 60_000 }, async () => {
+  const install = await startInstall(cp, { registry: false, workers: [{ name: 'worker-old', addresses: ['10.0.0.31'], preexistingClientCsrs: 3 }] });
+  try {
+    const k = install.kubelet('worker-old');
+    assert.equal(k.clientCsrs.length, 3);
+    assert.equal(k.liveCsr, k.clientCsrs[2]);
+    const csrs = await Promise.all(k.clientCsrs.map((n) => cp.admin.request('GET', `${CSR_PATH}/${n}`)));
+    assert.ok(csrs.every(pending));
+    const created = csrs.map((c) => Date.parse(c.metadata.creationTimestamp));
+    assert.ok(created[0]! < created[1]! && created[1]! < created[2]!, `distinct creation times, oldest first: ${created.join(' ')}`);
+    assert.ok(csrs.every((c) => c.spec.username === BOOTSTRAPPER.user));
+  } finally {
+    await install.stop();
+  }
+});
+
+test('registry operator: Removed -> Managed with emptyDir -> Available; Managed without storage -> Degraded', { timeout: 60_000 }, async () => {
+  const install = await startInstall(cp, { controlPlaneNodes: 0, registry: { rolloutMs: 500 } });
+  const get = () => cp.admin.request('GET', REGISTRY_CONFIG_PATH);
+  const co = () => cp.admin.request('GET', '/apis/config.openshift.io/v1/clusteroperators/image-registry');
+  try {
+    let cfg = await get();
+    assert.equal(cfg.spec.managementState, 'Removed');
+    assert.equal(cfg.spec.replicas, 1);
+    assert.ok(cfg.spec.httpSecret);
+    assert.equal(condition(cfg, 'Available')?.reason, 'Removed');
+    assert.equal(condition(cfg, 'Available')?.status, 'True');
+    assert.equal(condition(cfg, 'Removed')?.status, 'True');
+    assert.equal(condition(await co(), 'Available')?.status, 'True', 'a removed registry looks stable');
+
+    await cp.admin.request('PATCH', REGISTRY_CONFIG_PATH, { body: { spec: { managementState: 'Managed', storage: { emptyDir: {} } } } });
+    await until('Progressing', async () => condition(await get(), 'Progressing')?.status === 'True');
+    cfg = await until('Available', async () => {
+      const c = await get();
+      return condition(c, 'Available')?.status === 'True' && condition(c, 'Progressing')?.status === 'False' && c.status.storage?.emptyDir ? c : undefined;
+    });
+    assert.ok(cfg.status.observedGeneration >= cfg.metadata.generation);
+    assert.equal(condition(cfg, 'Removed')?.status, 'False');
+    assert.equal(condition(cfg, 'StorageExists')?.status, 'True');
+    assert.equal(cfg.status.storageManaged, false);
+    const stable = await co();
+    assert.deepEqual(['Available', 'Progressing', 'Degraded'].map((t) => condition(stable, t)?.status), ['True', 'False', 'False']);
+
+    await cp.admin.request('PATCH', REGISTRY_CONFIG_PATH, { body: { spec: { storage: { emptyDir: null } } } });
+    cfg = await until('Degraded', async () => {
+      const c = await get();
+      return condition(c, 'Degraded')?.status === 'True' ? c : undefined;
+    });
+    assert.equal(condition(cfg, 'Degraded')?.reason, 'StorageNotConfigured');
+    assert.equal(condition(cfg, 'Available')?.status, 'False');
+    assert.equal(condition(await co(), 'Degraded')?.status, 'True');
+  } finally {
+    await install.stop();
+  }
+});
+
+test('registry operator: claim "" makes its own PVC; ReadWriteOnce needs Recreate and one replica', { timeout: 60_000 }, async () => {
+  const install = await startInstall(cp, { controlPlaneNodes: 0, registry: { rolloutMs: 300 } });
+  const get = () => cp.admin.request('GET', REGISTRY_CONFIG_PATH);
+  const pvcs = '/api/v1/namespaces/openshift-image-registry/persistentvolumeclaims';
+  const settled = (c: any) => c.status?.observedGeneration >= c.metadata.generation;
+  try {
+    await cp.admin.request('PATCH', REGISTRY_CONFIG_PATH, { body: { spec: { managementState: 'Managed', storage: { emptyDir: null, pvc: { claim: '' } } } } });
+    let cfg = await until('the claim rewritten and Available', async () => {
+      const c = await get();
+      return c.spec.storage.pvc?.claim === 'image-registry-storage' && condition(c, 'Available')?.status === 'True' && settled(c) && c.status.storage?.pvc ? c : undefined;
+    });
+    assert.equal(cfg.spec.storage.managementState, 'Managed');
+    assert.equal(cfg.status.storageManaged, true);
+    const pvc = await cp.admin.request('GET', `${pvcs}/image-registry-storage`);
+    assert.deepEqual(pvc.spec.accessModes, ['ReadWriteMany']);
+    assert.equal(pvc.spec.resources.requests.storage, '100Gi');
+    assert.equal(pvc.metadata.annotations['imageregistry.openshift.io'], 'true');
+
+    // A missing named claim
+    await cp.admin.request('PATCH', REGISTRY_CONFIG_PATH, { body: { spec: { storage: { pvc: { claim: 'registry-rwo' } } } } });
+    cfg = await until('Degraded for a missing claim', async () => {
+      const c = await get();
+      return condition(c, 'Degraded')?.status === 'True' && settled(c) ? c : undefined;
+    });
+    assert.match(condition(cfg, 'Degraded').message, /registry-rwo.*not found/);
+
+    // A ReadWriteOnce claim under RollingUpdate never finishes its rollout
+    await cp.admin.request('POST', pvcs, {
+      body: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'registry-rwo' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } } },
+    });
+    cfg = await until('stuck Progressing', async () => {
+      const c = await get();
+      return condition(c, 'Progressing')?.reason === 'Error' && condition(c, 'Degraded')?.status === 'False' ? c : undefined;
+    });
+    assert.equal(condition(cfg, 'Available')?.status, 'False');
+    assert.match(condition(cfg, 'Progressing').message, /ReadWriteOnce/);
+
+    await cp.admin.request('PATCH', REGISTRY_CONFIG_PATH, { body: { spec: { rolloutStrategy: 'Recreate' } } });
+    cfg = await until('Available with the RWO claim', async () => {
+      const c = await get();
+      return condition(c, 'Available')?.status === 'True' && condition(c, 'Progressing')?.status === 'False' && c.status.storage?.pvc?.claim === 'registry-rwo' && settled(c) ? c : undefined;
+    });
+    assert.equal(cfg.status.storageManaged, false);
+  } finally {
+    await install.stop();
+  }
+});
+
+test('registry conflict fault: a read-modify-write with the read resourceVersion gets 409', { timeout: 60_000 }, async () => {
+  const install = await startInstall(cp, { controlPlaneNodes: 0, registry: { faults: { rewriteBetweenReadAndPatch: { everyMs: 50, times: 10 } } } });
+  try {
+    const cfg = await cp.admin.request('GET', REGISTRY_CONFIG_PATH);
+    await until('a bump', () => install.registry!.configBumps > 0);
+    const err = await cp.admin
+      .request('PATCH', REGISTRY_CONFIG_PATH, { body: { metadata: { resourceVersion: cfg.metadata.resourceVersion }, spec: { replicas: 1 } } })
+      .then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof KubeApiError && err.status === 409, String(err));
+  } finally {
+    await install.stop();
+  }
+});
+
+test('capability disabled: no Config and no image-registry ClusterOperator', { timeout: 60_000 }, async () => {
+  await cp.admin.request('DELETE', REGISTRY_CONFIG_PATH);
+  await cp.admin.request('DELETE', '/apis/config.openshift.io/v1/clusteroperators/image-registry');
+  const install = await startInstall(cp, { controlPlaneNodes: 0, registry: { capabilityDisabled: true } });
+  try {
+    await sleep(300);
+    const res = await cp.admin.requestRaw('GET', REGISTRY_CONFIG_PATH);
+    assert.equal(res.status, 404);
+    assert.equal((await cp.admin.requestRaw('GET', '/apis/config.openshift.io/v1/clusteroperators/image-registry')).status, 404);
+  } finally {
+    await install.stop();
+  }
+});
+
+test('a scripted ClusterOperator steps through its timeline', { timeout: 60_000 }, async () => {
+  const install = await startInstall(cp, {
+    controlPlaneNodes: 0,
+    registry: false,
+    operators: {
+      scripted: {
+        'sim-dns': [
+          { atMs: 0, available: 'False', progressing: 'True', degraded: 'False', message: 'starting' },
+          { atMs: 300, available: 'True', progressing: 'False', message: 'ready' },
+          { atMs: 600, degraded: 'True', reason: 'Flapping', message: 'lost a pod' },
+          { atMs: 900, degraded: null, progressing: null },
+        ],
+      },
+    },
+  });
+  const seen: string[] = [];
+  const w = cp.admin.watch('/apis/config.openshift.io/v1/clusteroperators?fieldSelector=metadata.name%3Dsim-dns', (_type, obj) => {
+    const conds = (obj?.status?.conditions ?? []).map((c: any) => `${c.type}=${c.status}`).join(' ');
+    if (conds && seen.at(-1) !== conds) seen.push(conds);
+  });
+  try {
+    const [op] = install.operators;
+    await op!.done;
+    assert.equal(op!.applied, 4);
+    await until('the last step seen', () => seen.at(-1) === 'Available=True');
+    assert.deepEqual(seen, [
+      'Available=False Progressing=True Degraded=False',
+      'Available=True Progressing=False Degraded=False',
+      'Available=True Progressing=False Degraded=True',
+      'Available=True',
+    ]);
+    const co = await cp.admin.request('GET', '/apis/config.openshift.io/v1/clusteroperators/sim-dns');
+    assert.deepEqual(co.spec, {});
+    assert.deepEqual(co.status.versions, [{ name: 'operator', version: '4.16.0' }]);
+    assert.equal(condition(co, 'Available').message, 'ready');
+  } finally {
+    w.stop();
+    await install.stop();
+  }
+});
+
+test('every forgery is accepted by the API server and left pending; a bad signature is not', { timeout: 60_000 }, async () => {
+  const install = await startInstall(cp, { controlPlaneNodes: 1, registry: false });
+  const adv = install.adversary;
+  try {
+    const names = [
+      await adv.clientFromWrongRequester('worker-9'),
+      await adv.clientForExistingNode('master-0'),
+      await adv.clientForUnlistedMachine('rogue-0'),
+      await adv.clientWrongOrg('worker-9'),
+      await adv.clientExtraOrg('worker-9'),
+      await adv.clientMissingOrg('worker-9'),
+      await adv.clientWithSan('worker-9'),
+      await adv.clientExtraUsage('worker-9'),
+      await adv.clusterAdminClientCert(),
+      await adv.servingCnMismatch('worker-9', 'master-0', ['10.0.0.10']),
+      await adv.servingWithOtherNodesIp('worker-9', '10.0.0.10'),
+      await adv.servingOutsideDeclared('worker-9'),
+      await adv.servingWithEmailSan('worker-9'),
+      await adv.servingWithUriSan('worker-9'),
+    ];
+    assert.equal(new Set(names).size, names.length);
+    for (const name of names) assert.ok(pending(await cp.admin.request('GET', `${CSR_PATH}/${name}`)), name);
+    const wrong = await cp.admin.request('GET', `${CSR_PATH}/${names[0]}`);
+    assert.equal(wrong.spec.username, 'system:serviceaccount:default:attacker');
+    const mismatch = await cp.admin.request('GET', `${CSR_PATH}/${names[9]}`);
+    assert.equal(mismatch.spec.username, 'system:node:worker-9');
+
+    const { pem } = buildCsr({ commonName: 'system:node:worker-9', organizations: ['system:nodes'] });
+    const res = await cp.admin.requestRaw('POST', CSR_PATH, { body: csrObject(tamperSignature(pem), SIGNER.kubeletClient, USAGES.client), impersonate: BOOTSTRAPPER });
+    assert.equal(res.status, 422, res.body);
+  } finally {
+    await install.stop();
+  }
+});
