@@ -3,7 +3,7 @@ import { CsrApprover } from './csr/approver.ts';
 import type { Log } from './log.ts';
 import { waitForStableOperators } from './operators/wait.ts';
 import { describeRule, requiredPermissions } from './preflight.ts';
-import { configureRegistry, waitForRegistry, waitForRegistryConfig } from './registry/configure.ts';
+import { configureRegistry, precheckRegistry, waitForRegistry, waitForRegistryConfig } from './registry/configure.ts';
 import type { RunReport } from './report/report.ts';
 import { formatDuration } from './settings/duration.ts';
 import type { Settings } from './settings/settings.ts';
@@ -26,7 +26,10 @@ export class DeadlineError extends Error {}
  */
 export async function finishInstall(settings: Settings, report: RunReport, context: RunContext): Promise<void> {
   const { gateway, group, signal } = context;
-  await group('Preflight: permissions', () => preflight(settings, context));
+  await group('Preflight: permissions and registry plan', async () => {
+    await preflight(settings, context);
+    if (settings.registry.storage !== 'keep') await precheckRegistry(gateway, settings.registry);
+  });
   // The phases overlap (approval runs to the end), so each tags its lines instead of grouping them.
   const phase = <T>(tag: string, title: string, fn: (log: Log) => Promise<T>): Promise<T> => {
     const log = tagged(context.log, tag);

@@ -47,6 +47,7 @@ export type ApprovalOutcome = 'approved' | 'already-approved' | 'denied' | 'gone
 const REGISTRY = { group: 'imageregistry.operator.openshift.io', version: 'v1', plural: 'configs', name: 'cluster' } as const;
 const OPERATORS = { group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators' } as const;
 export const REGISTRY_NAMESPACE = 'openshift-image-registry';
+const FIRST_CONTACT_RETRY_MS = 15_000;
 
 /** The one module that talks to Kubernetes: timeouts, retries, error wording, watch + re-list. */
 export class ClusterGateway {
@@ -60,6 +61,8 @@ export class ClusterGateway {
   private readonly watcher: Watch;
   private readonly options: Required<Omit<GatewayOptions, 'signal'>> & { signal: AbortSignal | undefined };
   private lastConnectionFailure = 0;
+  /** Until one call has succeeded, an unreachable server is more likely a wrong address than a restart. */
+  private everConnected = false;
 
   constructor(config: KubeConfig, options: GatewayOptions) {
     this.server = config.getCurrentCluster()?.server ?? '';
@@ -250,8 +253,11 @@ export class ClusterGateway {
         async () => {
           this.requestCount++;
           try {
-            return await fn();
+            const result = await fn();
+            this.everConnected = true;
+            return result;
           } catch (error) {
+            if (statusOf(error) !== undefined) this.everConnected = true;
             if (statusOf(error) === undefined) this.lastConnectionFailure = Date.now();
             throw error instanceof Error ? error : new Error(String(error));
           }
@@ -262,7 +268,7 @@ export class ClusterGateway {
           maxTimeout: 5000,
           factor: 2,
           randomize: true,
-          maxRetryTime: this.options.retryForMs,
+          maxRetryTime: this.everConnected ? this.options.retryForMs : Math.min(this.options.retryForMs, FIRST_CONTACT_RETRY_MS),
           signal: this.options.signal,
           shouldRetry: async ({ error, retryDelay }) => {
             if (!this.isTransient(error)) return false;
@@ -274,7 +280,11 @@ export class ClusterGateway {
         },
       );
     } catch (error) {
-      throw toClusterError(action, error);
+      const failure = toClusterError(action, error);
+      if (!this.everConnected && failure.status === undefined) {
+        throw new ClusterError(action, undefined, `cannot reach the API server at ${this.server} (${failure.message.replace(`${action} failed: `, '')}); check the kubeconfig's server address and the network`);
+      }
+      throw failure;
     }
   }
 

@@ -43,6 +43,23 @@ export async function waitForRegistryConfig(
   }
 }
 
+/**
+ * Refuses an impossible registry request before anything is written (approvals included): plans
+ * against the Config and claim as they are now, when the Config exists already.
+ */
+export async function precheckRegistry(gateway: ClusterGateway, request: RegistryRequest): Promise<void> {
+  const config = await gateway.readRegistryConfig();
+  if (config === 'kind-missing') {
+    throw new RegistryUnavailable(
+      'the cluster has no imageregistry.operator.openshift.io Config kind: the ImageRegistry capability is disabled; set registry-storage: keep',
+    );
+  }
+  if (config === 'missing') return;
+  const claimName = request.storage === 'pvc' ? request.claim || DEFAULT_CLAIM : undefined;
+  const plan = planRegistry(request, config, claimName ? await gateway.readPvc(claimName) : undefined);
+  if (plan.kind === 'refuse') throw new RegistryRefused(plan.input, plan.message);
+}
+
 /** Plans against the current Config and claim, then (unless dry-run) creates the claim and patches. */
 export async function configureRegistry(
   gateway: ClusterGateway,

@@ -158,6 +158,9 @@ function checkRegistryCombination(r: RegistryRequest): void {
       if (value !== '') throw new InputError(input, `is set but registry-storage is '${r.storage}'`, `set it only with registry-storage: pvc`);
     }
   }
+  if (r.storage === 'emptyDir' && r.replicas !== undefined && r.replicas > 1) {
+    throw new InputError('registry-replicas', `emptyDir storage with ${r.replicas} replicas gives each pod its own storage`, '1, or registry-storage: pvc');
+  }
   if (r.storage === 'keep' && (r.replicas !== undefined || r.rolloutStrategy !== 'auto')) {
     const input = r.replicas !== undefined ? 'registry-replicas' : 'registry-rollout-strategy';
     throw new InputError(input, "is set but registry-storage is 'keep'", 'set it only with registry-storage: emptyDir or pvc');

@@ -333,6 +333,22 @@ test('a scripted ClusterOperator steps through its timeline', { timeout: 60_000 
   }
 });
 
+test('converging operators all end Available, not Progressing, not Degraded within the window', { timeout: 60_000 }, async () => {
+  const names = ['sim-a', 'sim-b', 'sim-c', 'image-registry'];
+  const install = await startInstall(cp, { controlPlaneNodes: 0, registry: false, operators: { converging: { names, withinMs: 600, seed: 7 } } });
+  try {
+    await Promise.all(install.operators.map((o) => o.done));
+    for (const name of names) {
+      const co = await cp.admin.request('GET', `/apis/config.openshift.io/v1/clusteroperators/${name}`);
+      assert.deepEqual(['Available', 'Progressing', 'Degraded'].map((t) => condition(co, t)?.status), ['True', 'False', 'False'], name);
+    }
+    const steps = install.events.filter((e) => e.kind === 'operator-step');
+    assert.equal(steps.length, 2 * names.length);
+  } finally {
+    await install.stop();
+  }
+});
+
 test('every forgery is accepted by the API server and left pending; a bad signature is not', { timeout: 60_000 }, async () => {
   const install = await startInstall(cp, { controlPlaneNodes: 1, registry: false });
   const adv = install.adversary;

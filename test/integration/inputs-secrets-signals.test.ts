@@ -1,0 +1,118 @@
+// Bad input never reaches the cluster, secrets never reach the log, and a cancelled job still
+// reports: against the real API server, the bundled action under its least-privilege identity.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { startControlPlane, type ControlPlane } from '../env/controlplane.ts';
+import { startInstall, type SimulatedInstall } from '../sim/install.ts';
+import { runAction, startAction, type ActionRun } from './harness.ts';
+
+let cp: ControlPlane;
+let sim: SimulatedInstall;
+before(async () => {
+  cp = await startControlPlane();
+  sim = await startInstall(cp, { controlPlaneNodes: 1, workers: [{ name: 'i-worker-0', addresses: ['10.3.0.10'] }], registry: {} });
+});
+after(async () => {
+  await sim?.stop();
+  await cp?.stop();
+});
+
+/** Mutating requests the API server has served so far (all users), less access reviews (nothing is stored). */
+async function writes(): Promise<number> {
+  return (await cp.metrics())
+    .split('\n')
+    .filter((line) => line.startsWith('apiserver_request_total{') && /verb="(POST|PUT|PATCH|DELETE|APPLY)"/.test(line) && !line.includes('accessreviews'))
+    .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+}
+
+const valid = { nodes: 'i-worker-0', 'wait-for-operators': 'false', 'nodes-timeout': '60s', 'registry-storage': 'emptyDir' };
+const badInputs: Array<[string, Record<string, string>, RegExp]> = [
+  ['nodes-timeout', { 'nodes-timeout': '0s' }, /Input 'nodes-timeout': must be greater than zero/],
+  ['nodes-timeout', { 'nodes-timeout': '-1m' }, /Input 'nodes-timeout'/],
+  ['stable-period', { 'stable-period': 'soon' }, /Input 'stable-period'/],
+  ['operators-timeout', { 'operators-timeout': '1d' }, /Input 'operators-timeout'/],
+  ['registry-timeout', { 'registry-timeout': '15' }, /Input 'registry-timeout'/],
+  ['poll-interval', { 'poll-interval': '0s' }, /Input 'poll-interval'/],
+  ['wait-for-operators', { 'wait-for-operators': 'maybe' }, /Input 'wait-for-operators'.*Accepted: true, false/],
+  ['dry-run', { 'dry-run': 'yes' }, /Input 'dry-run'/],
+  ['summary', { summary: '0' }, /Input 'summary'/],
+  ['registry-storage', { 'registry-storage': 's3' }, /Input 'registry-storage'.*keep, emptyDir, pvc/],
+  ['registry-pvc-access-mode', { 'registry-storage': 'pvc', 'registry-pvc-access-mode': 'RWO' }, /Input 'registry-pvc-access-mode'/],
+  ['registry-rollout-strategy', { 'registry-storage': 'pvc', 'registry-rollout-strategy': 'Rolling' }, /Input 'registry-rollout-strategy'/],
+  ['registry-replicas', { 'registry-storage': 'pvc', 'registry-replicas': '-1' }, /Input 'registry-replicas'/],
+  ['registry-replicas (emptyDir, 3)', { 'registry-replicas': '3' }, /Input 'registry-replicas': emptyDir storage with 3 replicas/],
+  ['registry-pvc-claim (missing claim)', { 'registry-storage': 'pvc', 'registry-pvc-claim': 'no-such-claim' }, /Input 'registry-pvc-claim': PersistentVolumeClaim openshift-image-registry\/no-such-claim does not exist/],
+  ['registry-pvc-size', { 'registry-storage': 'pvc', 'registry-pvc-size': 'lots' }, /Input 'registry-pvc-size'/],
+  ['registry-pvc-claim', { 'registry-storage': 'pvc', 'registry-pvc-claim': 'Bad Claim' }, /Input 'registry-pvc-claim'/],
+  ['registry-pvc-storage-class', { 'registry-storage': 'pvc', 'registry-pvc-storage-class': 'UPPER' }, /Input 'registry-pvc-storage-class'/],
+  ['nodes: invalid name', { nodes: 'Worker_0' }, /Input 'nodes': 'Worker_0' is not a valid node name/],
+  ['nodes: bad address', { nodes: 'i-worker-0 10.0.0.300' }, /Input 'nodes': '10\.0\.0\.300'/],
+  ['nodes: duplicate', { nodes: 'i-worker-0, i-worker-0' }, /listed twice/],
+  ['ignore-operators', { 'ignore-operators': 'Not Valid' }, /Input 'ignore-operators'/],
+  ['kubeconfig: not YAML', { kubeconfig: 'this is: [not a kubeconfig' }, /Input 'kubeconfig'/],
+  ['kubeconfig: base64 garbage', { kubeconfig: Buffer.from('\u0000\u0001garbage').toString('base64') }, /Input 'kubeconfig': .*base64 but does not decode to a kubeconfig/],
+  ['context: unknown', { context: 'no-such-context' }, /Input 'context': context 'no-such-context' is not in/],
+];
+
+test('every malformed input fails with its name and the accepted forms, and writes nothing', { timeout: 300_000 }, async () => {
+  const before = await writes();
+  for (const [label, override, message] of badInputs) {
+    const run = await runAction(cp, { ...valid, ...override });
+    assert.equal(run.exitCode, 1, `${label}: exit code`);
+    assert.equal(run.outputs.result, 'error', `${label}: result`);
+    assert.match(run.stdout, message, `${label}: message`);
+    assert.match(run.stdout, /::error::/, label);
+  }
+  assert.equal(await writes(), before, 'no write reached the API server');
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const config: any = await cp.admin.request('GET', '/apis/imageregistry.operator.openshift.io/v1/configs/cluster');
+  assert.equal(config.spec.managementState, 'Removed');
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const csr: any = await cp.admin.request('GET', `/apis/certificates.k8s.io/v1/certificatesigningrequests/${sim.kubelet('i-worker-0').clientCsrs[0]}`);
+  assert.equal(csr.status?.conditions, undefined);
+});
+
+/** Everything a person could read: the log without the runner's own mask commands, outputs, summary. */
+const visible = (run: ActionRun) =>
+  [run.stdout.replace(/^::add-mask::.*$/gm, ''), run.stderr, JSON.stringify(run.outputs), run.summary].join('\n');
+
+test('tokens, keys, certificates and the kubeconfig never reach the log, in debug and on errors', { timeout: 300_000 }, async () => {
+  const token = cp.actionToken;
+  const kubeconfig = cp.kubeconfig('action');
+  const runs = [
+    // success with debug logging, approvals and a registry change
+    await runAction(cp, { ...valid, 'registry-storage': 'keep' }, { env: { ACTIONS_STEP_DEBUG: 'true', RUNNER_DEBUG: '1' } }),
+    // a failure built from an API error (bad token: 401) and one from a forbidden call
+    await runAction(undefined, { ...valid, kubeconfig: kubeconfig.replace(token, `${token}x`) }, { env: { RUNNER_DEBUG: '1' } }),
+    await runAction(undefined, { ...valid, kubeconfig: Buffer.from(kubeconfig).toString('base64'), nodes: 'i-worker-9', 'nodes-timeout': '3s' }, { env: { RUNNER_DEBUG: '1' } }),
+  ];
+  assert.equal(runs[0]!.outputs.result, 'success', runs[0]!.stdout);
+  assert.equal(runs[1]!.outputs.result, 'error');
+  assert.match(runs[1]!.stdout, /HTTP 401/);
+  for (const run of runs) {
+    const text = visible(run);
+    assert.ok(!text.includes(token), 'token not printed');
+    assert.ok(!text.includes(kubeconfig.slice(0, 200)), 'kubeconfig not printed');
+    assert.ok(!text.includes(Buffer.from(kubeconfig).toString('base64').slice(0, 60)), 'base64 kubeconfig not printed');
+    assert.doesNotMatch(text, /BEGIN (CERTIFICATE|CERTIFICATE REQUEST|EC PRIVATE KEY|PRIVATE KEY)/);
+    assert.doesNotMatch(text, /LS0tLS1CRUdJTi/, 'no base64 PEM');
+  }
+  // The runner is told to mask them.
+  assert.match(runs[0]!.stdout, new RegExp(`^::add-mask::${token}$`, 'm'));
+});
+
+test('SIGTERM mid-run: exits non-zero within seconds, with outputs and the summary written', { timeout: 120_000 }, async () => {
+  const action = startAction(cp, { ...valid, nodes: 'i-worker-0\ni-never', 'registry-storage': 'keep', 'nodes-timeout': '10m' });
+  while (!/\[nodes\]/.test(action.stdoutSoFar())) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 1500));
+  const signalled = Date.now();
+  action.child.kill('SIGTERM');
+  const run = await action.done;
+  assert.ok(Date.now() - signalled < 5000, `exited ${Date.now() - signalled} ms after SIGTERM`);
+  assert.notEqual(run.exitCode, 0);
+  assert.equal(run.outputs.result, 'error');
+  assert.match(run.stdout, /::error::Cancelled/);
+  const nodes = run.json<Array<{ name: string }>>('nodes');
+  assert.deepEqual(nodes.map((n) => n.name), ['i-worker-0', 'i-never']);
+  assert.match(run.summary, /i-never/);
+});
