@@ -51,6 +51,7 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
     report.timeline = [...approver.timeline, ...report.timeline.filter((t) => t.node === undefined)].sort((a, b) => a.at - b.at);
   };
   signal.addEventListener('abort', () => approver?.stop());
+  const progress = setInterval(collect, 1000);
   try {
     const registryStart = Date.now();
     const registryDeadline = registryStart + settings.registry.timeoutMs;
@@ -118,6 +119,10 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
         log,
         signal,
         once: settings.dryRun,
+        onObservation: (o) => {
+          report.unstableOperators = [...o.unstable];
+          report.operatorCounts = { stable: Math.max(0, o.watchedCount - o.unstable.length), total: o.watchedCount };
+        },
         alsoRequire: () => registryReady || settings.dryRun,
       });
       report.operatorsStable = result.stable;
@@ -140,6 +145,7 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
     ]);
     if (signal.aborted) throw new Error('Cancelled: the job was stopped before the install finished.');
   } finally {
+    clearInterval(progress);
     if (approver) {
       await approver.settled().catch(() => undefined);
       approver.stop();
@@ -169,4 +175,42 @@ async function preflight(settings: Settings, { gateway, log }: RunContext): Prom
     return;
   }
   throw new PermissionError(`Missing permissions (see deploy/rbac.yaml), add: ${rules}.`);
+}
+
+/**
+ * The renewal service: approve, with the same policy, the requests of the listed machines until
+ * `signal` aborts. Nodes of UPI clusters renew their serving certificates every few months and
+ * nothing else approves them (no Machine API, so no machine approver).
+ */
+export async function keepApproving(
+  settings: Settings,
+  report: RunReport,
+  context: RunContext & { readonly reloadNodes?: () => Settings['nodes'] | undefined },
+): Promise<void> {
+  await context.group('Preflight: permissions', () => preflight({ ...settings, waitForOperators: false, registry: { ...settings.registry, storage: 'keep' } }, context));
+  const log = tagged(context.log, 'watch');
+  const approver = new CsrApprover(context.gateway, { expected: settings.nodes, dryRun: settings.dryRun, pollIntervalMs: settings.pollIntervalMs, log });
+  await approver.start();
+  log.info(`approving the requests of ${settings.nodes.length} listed machines until stopped`);
+  await new Promise<void>((resolve) => {
+    const reload = setInterval(() => {
+      const nodes = context.reloadNodes?.();
+      if (nodes) approver.updateExpected(nodes);
+      report.approvedCsrs = approver.approvedCsrs();
+      report.refusedCsrs = approver.refusedCsrs();
+      report.nodes = approver.nodeStatuses();
+    }, Math.min(settings.pollIntervalMs, 1000));
+    const stop = () => {
+      clearInterval(reload);
+      resolve();
+    };
+    if (context.signal.aborted) stop();
+    context.signal.addEventListener('abort', stop);
+  });
+  await approver.settled().catch(() => undefined);
+  approver.stop();
+  report.approvedCsrs = approver.approvedCsrs();
+  report.refusedCsrs = approver.refusedCsrs();
+  report.nodes = approver.nodeStatuses();
+  report.nodesReady = approver.allDone();
 }

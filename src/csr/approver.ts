@@ -44,7 +44,7 @@ export interface ApproverOptions {
 export class CsrApprover {
   private readonly csrs: Informer<Csr>;
   private readonly nodes: Informer<NodeInfo>;
-  private readonly expected: ReadonlyMap<string, ExpectedNode>;
+  private expected: ReadonlyMap<string, ExpectedNode>;
   private readonly approved = new Map<string, { node: string; phase: Phase }>();
   private readonly refused = new Map<string, RefusedCsr>();
   private readonly inFlight = new Set<string>();
@@ -76,6 +76,20 @@ export class CsrApprover {
     for (const name of this.expected.keys()) {
       this.progress.set(name, { name, ready: false, clientApproved: false, servingIssued: false, registered: false });
     }
+  }
+
+  /** Replaces the inventory (a watched nodes file changed); newly listed machines are served at once. */
+  updateExpected(nodes: readonly ExpectedNode[]): void {
+    const next = new Map(nodes.map((n) => [n.name, n]));
+    const same = next.size === this.expected.size && [...next].every(([name, n]) => JSON.stringify(this.expected.get(name)) === JSON.stringify(n));
+    if (same) return;
+    this.expected = next;
+    for (const name of this.progress.keys()) if (!next.has(name)) this.progress.delete(name);
+    for (const name of next.keys()) {
+      if (!this.progress.has(name)) this.progress.set(name, { name, ready: false, clientApproved: false, servingIssued: false, registered: false });
+    }
+    this.options.log.info(`inventory now lists ${[...next.keys()].join(', ') || 'no machine'}`);
+    this.scheduleEvaluation();
   }
 
   /** Lists CSRs and nodes, approves what is pending, and keeps watching. */

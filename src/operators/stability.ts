@@ -48,6 +48,7 @@ export interface Observation {
   readonly transitions: readonly string[];
   readonly unstable: readonly OperatorState[];
   readonly ignored: readonly OperatorState[];
+  readonly watchedCount: number;
   /** All watched operators stable for at least the stable period. */
   readonly done: boolean;
 }
@@ -93,6 +94,7 @@ export function observe(
     transitions,
     unstable: watched.length === 0 ? [{ name: '(none)', available: 'Missing', progressing: 'Missing', degraded: 'Missing', message: 'no ClusterOperators found' }] : unstable,
     ignored,
+    watchedCount: watched.length,
     done: allStable && now - stableSince! >= stablePeriodMs,
   };
 }

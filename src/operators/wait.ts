@@ -13,6 +13,8 @@ export interface OperatorWaitOptions {
   readonly alsoRequire?: () => boolean;
   /** Evaluate once and return (dry-run). */
   readonly once?: boolean;
+  /** Called after every observation (live progress). */
+  readonly onObservation?: (observation: Observation) => void;
 }
 
 export interface OperatorWaitResult {
@@ -42,6 +44,7 @@ export async function waitForStableOperators(gateway: ClusterGateway, options: O
         latest = observe(clock, informer.values(), options.ignore, options.stablePeriodMs, now);
         clock = latest.clock;
         for (const line of latest.transitions) options.log.info(line);
+        options.onObservation?.(latest);
         const extra = options.alsoRequire?.() ?? true;
         if ((latest.done && extra) || options.once) return finish(latest.done && extra);
         if (now >= options.deadline || options.signal?.aborted) return finish(false);

@@ -24,6 +24,8 @@ export interface RunReport {
   operatorsStable: boolean;
   unstableOperators: OperatorState[];
   ignoredOperators: OperatorState[];
+  /** Watched operators stable at the last observation, and how many are watched (live progress). */
+  operatorCounts: { stable: number; total: number };
   registry: RegistryReport | undefined;
   registryWaitingFor: string;
   timeline: Array<TimelineEntry | { at: number; node?: undefined; event: string }>;
@@ -43,6 +45,7 @@ export function newReport(now: number, dryRun: boolean): RunReport {
     operatorsStable: false,
     unstableOperators: [],
     ignoredOperators: [],
+    operatorCounts: { stable: 0, total: 0 },
     registry: undefined,
     registryWaitingFor: '',
     timeline: [],

@@ -64,8 +64,9 @@ export class Adversary {
     return this.file('clientWrongOrg', client(BOOTSTRAPPER, { commonName: cn(node), organizations: [organization] }));
   }
 
-  clientExtraOrg(node: string, extra = 'system:masters'): Promise<string> {
-    return this.file('clientExtraOrg', client(BOOTSTRAPPER, { commonName: cn(node), organizations: [...NODE_ORG, extra] }));
+  /** oneRdn: both organizations in one multi-valued RDN, as Go would write them. */
+  clientExtraOrg(node: string, extra = 'system:masters', oneRdn = false): Promise<string> {
+    return this.file('clientExtraOrg', client(BOOTSTRAPPER, { commonName: cn(node), organizations: [...NODE_ORG, extra], organizationsInOneRdn: oneRdn }));
   }
 
   clientMissingOrg(node: string): Promise<string> {

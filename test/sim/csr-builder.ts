@@ -11,6 +11,11 @@ export interface CsrSpec {
   emailAddresses?: string[];
   uris?: string[];
   keyType?: 'ec' | 'rsa';
+  /**
+   * All organizations in one multi-valued RDN, the layout Go's pkix.Name.ToRDNSequence writes.
+   * Default: one RDN per organization, as openssl writes. Parsers must accept both.
+   */
+  organizationsInOneRdn?: boolean;
 }
 
 // ---- DER primitives -------------------------------------------------------------------------
@@ -85,9 +90,11 @@ function ipBytes(ip: string): Buffer {
 // ---- PKCS#10 --------------------------------------------------------------------------------
 
 function subjectName(spec: CsrSpec): Buffer {
-  // One RDN per attribute value, O before CN (the order Go's pkix.Name produces).
+  // O before CN, the order Go's pkix.Name produces.
   const rdns: Buffer[] = [];
-  for (const o of spec.organizations ?? []) rdns.push(set(seq(oid(OID.organization), utf8(o))));
+  const orgs = (spec.organizations ?? []).map((o) => seq(oid(OID.organization), utf8(o)));
+  if (spec.organizationsInOneRdn && orgs.length > 0) rdns.push(set(...orgs));
+  else for (const o of orgs) rdns.push(set(o));
   if (spec.commonName !== undefined) rdns.push(set(seq(oid(OID.commonName), utf8(spec.commonName))));
   return seq(...rdns);
 }

@@ -53,7 +53,7 @@ export class RegistryOperator {
   #dirty = false;
   #resync: NodeJS.Timeout | undefined;
   #rolloutTimer: NodeJS.Timeout | undefined;
-  #rollout: { key: string; startedAt: number; done: boolean } | undefined;
+  #rollout: { key: string; startedAt: number } | undefined;
   #everAvailable = false;
   #faultTimer: NodeJS.Timeout | undefined;
   reconciles = 0;
@@ -188,9 +188,9 @@ export class RegistryOperator {
 
     const storage = spec.storage ?? {};
     const kinds = STORAGE_KINDS.filter((k) => storage[k] !== undefined && storage[k] !== null);
-    if (kinds.length === 0) return failing('StorageNotConfigured', 'storage backend not configured');
+    if (kinds.length === 0) return this.#failing('StorageNotConfigured', 'storage backend not configured');
     if (kinds.length > 1) {
-      return failing('Error', `exactly one storage type should be configured at the same time, got ${kinds.length}: [${kinds.join(' ')}]`);
+      return this.#failing('Error', `exactly one storage type should be configured at the same time, got ${kinds.length}: [${kinds.join(' ')}]`);
     }
 
     let storageManaged = false;
@@ -201,11 +201,13 @@ export class RegistryOperator {
         if (isStatus(e, 404)) return undefined;
         throw e;
       });
-      if (!pvc) return failing('Error', `unable to sync storage configuration: persistentvolumeclaims "${claim}" not found`);
+      if (!pvc) return this.#failing('Error', `unable to sync storage configuration: persistentvolumeclaims "${claim}" not found`);
       const modes: string[] = pvc.spec?.accessModes ?? [];
       const rwo = modes.includes('ReadWriteOnce') && !modes.includes('ReadWriteMany');
       // A rolling update surges a second pod onto a volume only one node can mount: it never finishes.
       if (rwo && ((spec.rolloutStrategy || 'RollingUpdate') !== 'Recreate' || (spec.replicas ?? 1) > 1)) {
+        this.#rollout = undefined;
+        this.#everAvailable = false;
         return {
           conditions: [
             cond('Available', 'False', 'DeploymentNotCompleted', 'The deployment does not have available replicas'),
@@ -234,7 +236,7 @@ export class RegistryOperator {
       throw e;
     });
     if (existing && existing.metadata?.annotations?.['imageregistry.openshift.io'] !== 'true') {
-      return failing('Error', `PVC ${DEFAULT_CLAIM} already exists and was not created by the operator; name it in spec.storage.pvc.claim`);
+      return this.#failing('Error', `PVC ${DEFAULT_CLAIM} already exists and was not created by the operator; name it in spec.storage.pvc.claim`);
     }
     if (!existing) {
       await call(this.#ctx, 'POST', PVC_PATH, {
@@ -262,7 +264,7 @@ export class RegistryOperator {
     const key = JSON.stringify([storage, spec.replicas, spec.rolloutStrategy ?? '', spec.managementState]);
     const rolloutMs = this.#opts.rolloutMs ?? 2000;
     if (this.#rollout?.key !== key) {
-      this.#rollout = { key, startedAt: Date.now(), done: false };
+      this.#rollout = { key, startedAt: Date.now() };
       clearTimeout(this.#rolloutTimer);
       this.#rolloutTimer = setTimeout(() => this.kick(), rolloutMs);
     }
@@ -286,7 +288,6 @@ export class RegistryOperator {
         ],
       };
     }
-    this.#rollout.done = true;
     this.#everAvailable = true;
     return {
       conditions: [
@@ -302,6 +303,25 @@ export class RegistryOperator {
         cond('Degraded', 'False', 'AsExpected', ''),
       ],
       storage: { storage: structuredClone(spec.storage), storageManaged },
+    };
+  }
+
+  // What the operator reports while it cannot apply its resources; the next valid spec rolls out anew.
+  #failing(reason: string, message: string): Verdict {
+    this.#rollout = undefined;
+    this.#everAvailable = false;
+    return {
+      conditions: [
+        cond('Available', 'False', reason, message),
+        cond('Progressing', 'True', 'Error', `Unable to apply resources: ${message}`),
+        cond('Degraded', 'True', reason, message),
+        cond('Removed', 'False', 'AsExpected', ''),
+      ],
+      operator: [
+        cond('Available', 'False', reason, `Available: ${message}`),
+        cond('Progressing', 'True', 'Error', `Progressing: Unable to apply resources: ${message}`),
+        cond('Degraded', 'True', reason, `Degraded: ${message}`),
+      ],
     };
   }
 
@@ -328,21 +348,4 @@ export class RegistryOperator {
       this.bumpConfig().catch((e) => this.#ctx.log.emit('error', 'image-registry', { detail: `fault: ${(e as Error).message}` }));
     }, fault.everyMs ?? 100);
   }
-}
-
-// What the operator reports while it cannot apply its resources.
-function failing(reason: string, message: string): Verdict {
-  return {
-    conditions: [
-      cond('Available', 'False', reason, message),
-      cond('Progressing', 'True', 'Error', `Unable to apply resources: ${message}`),
-      cond('Degraded', 'True', reason, message),
-      cond('Removed', 'False', 'AsExpected', ''),
-    ],
-    operator: [
-      cond('Available', 'False', reason, `Available: ${message}`),
-      cond('Progressing', 'True', 'Error', `Progressing: Unable to apply resources: ${message}`),
-      cond('Degraded', 'True', reason, `Degraded: ${message}`),
-    ],
-  };
 }

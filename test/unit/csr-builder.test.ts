@@ -64,6 +64,14 @@ test('every SAN kind, several organizations, each O its own RDN before CN', () =
   );
 });
 
+test('organizations in one multi-valued RDN, as Go writes them', () => {
+  const { pem } = buildCsr({ commonName: 'system:node:w', organizations: ['system:nodes', 'system:masters'], organizationsInOneRdn: true });
+  const { text } = openssl(pem);
+  assert.ok(verified(text), text);
+  // DER sorts the SET: the shorter encoding first
+  assert.match(text, /Subject: O = system:nodes \+ O = system:masters, CN = system:node:w\n/);
+});
+
 test('a given key is used as is', () => {
   const key = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
   const a = buildCsr({ commonName: 'x' }, key);

@@ -117,3 +117,16 @@ test('README lists every input and output of action.yml', () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   for (const { name } of [...INPUTS, ...OUTPUTS]) assert.ok(readme.includes(`\`${name}\``), `README does not mention ${name}`);
 });
+
+test('CLI --help is generated from the same definitions as action.yml', async () => {
+  const { helpText } = await import('../../src/cli.ts');
+  const action = parse(readFileSync(new URL('../../action.yml', import.meta.url), 'utf8'));
+  const help = helpText();
+  for (const [name, input] of Object.entries<{ description: string }>(action.inputs)) {
+    assert.ok(help.includes(`--${name}`), `--${name} in --help`);
+    // The CLI takes the kubeconfig as a file path, the action as content.
+    if (name !== 'kubeconfig') assert.ok(help.includes(input.description), `description of ${name} in --help`);
+  }
+  assert.match(help, /--kubeconfig PATH/);
+  assert.match(help, /Exit codes: 0 success, 1 error .*, 2 timeout/);
+});

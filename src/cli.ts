@@ -1,0 +1,156 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Log } from './log.ts';
+import { newReport, toOutputs } from './report/report.ts';
+import { progressLine, renderText } from './report/text.ts';
+import { execute } from './run.ts';
+import { INPUTS, type InputName } from './settings/inputs.ts';
+import { InputError, parseNodes } from './settings/settings.ts';
+
+/** Exit codes, documented in --help and the README. */
+export const EXIT = { success: 0, error: 1, timeout: 2 } as const;
+
+const BOOLEAN_INPUTS = INPUTS.filter((i) => i.default === 'true' || i.default === 'false').map((i) => i.name as string);
+const EXTRA_OPTIONS = {
+  kubeconfig: { type: 'string', help: 'PATH', description: 'Kubeconfig file. Default: KUBECONFIG, then ~/.kube/config.' },
+  'nodes-file': { type: 'string', help: 'PATH', description: 'Read --nodes from this file (one machine per line); re-read in --watch mode.' },
+  output: { type: 'string', help: 'text|json', description: 'Print the result as a readable report (default) or as JSON with the action outputs.' },
+  watch: { type: 'boolean', help: '', description: 'Keep approving the requests of the listed machines (serving renewals, late machines) until stopped.' },
+  help: { type: 'boolean', help: '', description: 'Show this help.' },
+} as const;
+
+export function helpText(): string {
+  const rows: Array<[string, string]> = [];
+  for (const input of INPUTS) {
+    if (input.name === 'kubeconfig') continue;
+    const flag = BOOLEAN_INPUTS.includes(input.name) ? `--${input.name}, --no-${input.name}` : `--${input.name} VALUE`;
+    rows.push([flag, `${input.description}${input.default ? ` Default: ${input.default}.` : ''}`]);
+  }
+  for (const [name, option] of Object.entries(EXTRA_OPTIONS)) rows.push([`--${name}${option.help ? ` ${option.help}` : ''}`, option.description]);
+  return [
+    'Usage: openshift-finish-install [options]',
+    '',
+    'Finish a user-provisioned OpenShift install: approve the verified kubelet CSRs of the listed',
+    'machines until they are Ready, configure image registry storage, wait for stable ClusterOperators.',
+    'The same inputs, validation and outputs as the GitHub Action.',
+    '',
+    'Options:',
+    ...rows.map(([flag, text]) => `  ${flag}\n      ${text}`),
+    '',
+    'Exit codes: 0 success, 1 error (bad input, permissions, API errors, cancelled), 2 timeout.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      allowNegative: true,
+      options: {
+        ...Object.fromEntries(INPUTS.filter((i) => i.name !== 'kubeconfig').map((i) => [i.name, { type: BOOLEAN_INPUTS.includes(i.name) ? 'boolean' : 'string' } as const])),
+        ...Object.fromEntries(Object.entries(EXTRA_OPTIONS).map(([name, o]) => [name, { type: o.type }])),
+      },
+    }).values;
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\nRun openshift-finish-install --help for the options.\n`);
+    return EXIT.error;
+  }
+  if (values.help) {
+    process.stdout.write(`${helpText()}\n`);
+    return EXIT.success;
+  }
+  const json = values.output === 'json';
+  if (values.output !== undefined && !['json', 'text'].includes(String(values.output))) {
+    process.stderr.write(`Option --output: '${values.output}' is not a known value. Accepted: text, json.\n`);
+    return EXIT.error;
+  }
+
+  const secrets = new Set<string>();
+  const mask = (text: string) => [...secrets].reduce((t, s) => t.split(s).join('***'), text);
+  const tty = process.stderr.isTTY === true;
+  let progress = '';
+  const print = (line: string) => {
+    if (tty && progress) process.stderr.write('\r\x1b[2K');
+    process.stderr.write(`${mask(line)}\n`);
+    if (tty && progress) process.stderr.write(progress);
+  };
+  const debug = process.env.OFI_DEBUG === '1' || process.env.RUNNER_DEBUG === '1';
+  const log: Log = { info: print, warning: (m) => print(`warning: ${m}`), debug: (m) => debug && print(`debug: ${m}`) };
+
+  let nodesFileError: InputError | undefined;
+  const readNodesFile = () => {
+    try {
+      return readFileSync(String(values['nodes-file']), 'utf8');
+    } catch (error) {
+      nodesFileError = new InputError('nodes-file', `cannot read ${values['nodes-file']}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'a readable file, one machine per line');
+      return '';
+    }
+  };
+  const read = (name: InputName): string => {
+    if (name === 'kubeconfig') return values.kubeconfig ? readFileSync(String(values.kubeconfig), 'utf8') : '';
+    if (name === 'nodes' && values['nodes-file'] !== undefined) {
+      if (values.nodes !== undefined) throw new InputError('nodes', 'both --nodes and --nodes-file are given', 'one of them');
+      const text = readNodesFile();
+      if (nodesFileError) throw nodesFileError;
+      return text;
+    }
+    const value = values[name];
+    return value === undefined ? '' : String(value);
+  };
+
+  const cancel = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      print(`received ${signal}: stopping and reporting what is known`);
+      cancel.abort();
+    });
+  }
+  const report = newReport(Date.now(), values['dry-run'] === true);
+  const ticker = tty
+    ? setInterval(() => {
+        const deadline = report.startedAt + 60 * 60_000;
+        progress = progressLine(report, Date.now(), deadline);
+        process.stderr.write(`\r\x1b[2K${progress}`);
+      }, 1000)
+    : undefined;
+  let outcome;
+  try {
+    outcome = await execute(
+      (name) => {
+        try {
+          return read(name);
+        } catch (error) {
+          if (error instanceof InputError) throw error;
+          throw new InputError(name, (error as Error).message, 'see --help');
+        }
+      },
+      { log, group: async (title, fn) => (print(`== ${title}`), fn()), signal: cancel.signal, registerSecret: (s) => secrets.add(s), report },
+      {
+        watch: values.watch === true,
+        reloadNodes: () => {
+          if (values['nodes-file'] === undefined) return undefined;
+          try {
+            return parseNodes(readNodesFile());
+          } catch (error) {
+            log.warning(`ignoring the changed nodes file: ${(error as Error).message}`);
+            return undefined;
+          }
+        },
+      },
+    );
+  } finally {
+    clearInterval(ticker);
+    if (tty) process.stderr.write('\r\x1b[2K');
+  }
+  const { report: final } = outcome;
+  if (json) {
+    const outputs = toOutputs(final);
+    const decoded = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, k === 'result' ? v : JSON.parse(v)]));
+    process.stdout.write(`${JSON.stringify(decoded, null, 2)}\n`);
+  } else {
+    process.stdout.write(mask(renderText(final)));
+  }
+  if (final.failure) process.stderr.write(`${mask(final.failure.replace(/^Input '([^']+)'/, (_, n) => `Option --${n}`))}\n`);
+  return EXIT[final.result];
+}

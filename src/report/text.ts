@@ -1,0 +1,39 @@
+import { formatDuration } from '../settings/duration.ts';
+import type { RunReport } from './report.ts';
+
+/** The CLI's readable report: the same facts as the job summary, as plain text. */
+export function renderText(report: RunReport): string {
+  const lines = [`result: ${report.result}${report.dryRun ? ' (dry-run: nothing written)' : ''} after ${formatDuration(report.finishedAt - report.startedAt)}`];
+  if (report.failure) lines.push(`failure: ${report.failure}`);
+  if (report.nodes.length > 0) {
+    lines.push('', 'nodes:');
+    for (const n of report.nodes) {
+      lines.push(`  ${n.name.padEnd(24)} client ${n.clientApproved ? 'approved' : '-       '}  serving ${n.servingIssued ? 'issued' : '-     '}  ${n.ready ? 'Ready' : 'NotReady'}`);
+    }
+  }
+  lines.push('', `CSRs ${report.dryRun ? 'that would be approved' : 'approved'}: ${report.approvedCsrs.join(', ') || 'none'}`);
+  for (const r of report.refusedCsrs) lines.push(`  left Pending: ${r.name} (${r.node || '?'}, ${r.signer}): ${r.reason}`);
+  if (report.registry) {
+    const r = report.registry;
+    lines.push('', `registry: ${r.managementState}, ${r.storage}${r.claim ? ` claim ${r.claim}` : ''}, ${r.rolloutStrategy}, ${r.replicas} replica(s), ${r.changed ? 'changed' : 'unchanged'}, ${r.ready ? 'ready' : `not ready${report.registryWaitingFor ? `: waiting for ${report.registryWaitingFor}` : ''}`}`);
+  }
+  lines.push('', `operators: ${report.operatorsStable ? 'all stable' : 'not all stable'}`);
+  for (const o of report.unstableOperators) lines.push(`  ${o.name}: ${o.message}`);
+  if (report.timeline.length > 0) {
+    lines.push('', 'timeline:');
+    for (const t of report.timeline) lines.push(`  +${formatDuration(t.at - report.startedAt).padStart(6)}  ${t.node ? `${t.node}: ` : ''}${t.event}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** One line of live progress for a terminal. */
+export function progressLine(report: RunReport, now: number, deadline: number): string {
+  const ready = report.nodes.filter((n) => n.ready).length;
+  const parts = [
+    report.nodes.length > 0 ? `nodes Ready ${ready}/${report.nodes.length}` : undefined,
+    `CSRs approved ${report.approvedCsrs.length}`,
+    report.operatorCounts.total > 0 ? `operators stable ${report.operatorCounts.stable}/${report.operatorCounts.total}` : undefined,
+    `${formatDuration(Math.max(0, deadline - now))} left`,
+  ];
+  return parts.filter(Boolean).join(' · ');
+}

@@ -1,0 +1,54 @@
+import { ClusterGateway } from './cluster/gateway.ts';
+import { loadKubeConfig } from './cluster/kubeconfig.ts';
+import { DeadlineError, finishInstall, keepApproving, type RunContext } from './finish.ts';
+import type { Log } from './log.ts';
+import { newReport, type RunReport } from './report/report.ts';
+import { InputError, parseSettings, type InputReader, type Settings } from './settings/settings.ts';
+
+export interface ShellHooks {
+  readonly log: Log;
+  readonly group: RunContext['group'];
+  readonly signal: AbortSignal;
+  /** Masks a value in everything printed from now on. */
+  readonly registerSecret: (value: string) => void;
+  /** The report object the run fills in, so a shell can show live progress. */
+  readonly report?: RunReport;
+}
+
+export interface RunOptions {
+  /** Keep approving until the signal aborts, instead of finishing the install. */
+  readonly watch?: boolean;
+  /** In watch mode, re-read the inventory (undefined: unchanged). */
+  readonly reloadNodes?: () => Settings['nodes'] | undefined;
+}
+
+/**
+ * What every entry point does, whatever its shell: validate the inputs, load the kubeconfig, run
+ * the runbook, and classify the outcome. Never throws: the report says what happened.
+ */
+export async function execute(read: InputReader, hooks: ShellHooks, options: RunOptions = {}): Promise<{ report: RunReport; settings: Settings | undefined }> {
+  const report = hooks.report ?? newReport(Date.now(), read('dry-run').trim() === 'true');
+  if (read('kubeconfig').trim()) hooks.registerSecret(read('kubeconfig').trim());
+  let settings: Settings | undefined;
+  try {
+    settings = parseSettings(read);
+    report.dryRun = settings.dryRun;
+    const kubeconfig = loadKubeConfig(settings.kubeconfig, settings.context);
+    for (const secret of kubeconfig.secrets) hooks.registerSecret(secret);
+    const gateway = new ClusterGateway(kubeconfig.config, { log: hooks.log, signal: hooks.signal });
+    hooks.log.info(`cluster ${gateway.server} (kubeconfig from ${kubeconfig.source})${settings.dryRun ? ', dry-run: nothing will be written' : ''}`);
+    const context = { gateway, log: hooks.log, group: hooks.group, signal: hooks.signal };
+    if (options.watch) {
+      await keepApproving(settings, report, { ...context, ...(options.reloadNodes ? { reloadNodes: options.reloadNodes } : {}) });
+    } else {
+      await finishInstall(settings, report, context);
+    }
+    report.result = 'success';
+  } catch (error) {
+    report.result = error instanceof DeadlineError ? 'timeout' : 'error';
+    report.failure = error instanceof InputError || error instanceof DeadlineError ? error.message : ((error as Error).message ?? String(error));
+  } finally {
+    report.finishedAt = Date.now();
+  }
+  return { report, settings };
+}
