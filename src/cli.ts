@@ -15,6 +15,7 @@ const EXTRA_OPTIONS = {
   kubeconfig: { type: 'string', help: 'PATH', description: 'Kubeconfig file. Default: KUBECONFIG, then ~/.kube/config.' },
   'nodes-file': { type: 'string', help: 'PATH', description: 'Read --nodes from this file (one machine per line); re-read in --watch mode.' },
   output: { type: 'string', help: 'text|json', description: 'Print the result as a readable report (default) or as JSON with the action outputs.' },
+  'diagnostics-dir': { type: 'string', help: 'PATH', description: 'When the run does not succeed, write diagnostics (unstable operators, node events, refused CSRs) here.' },
   watch: { type: 'boolean', help: '', description: 'Keep approving the requests of the listed machines (serving renewals, late machines) until stopped.' },
   help: { type: 'boolean', help: '', description: 'Show this help.' },
 } as const;
@@ -125,7 +126,14 @@ export async function main(argv: string[]): Promise<number> {
           throw new InputError(name, (error as Error).message, 'see --help');
         }
       },
-      { log, group: async (title, fn) => (print(`== ${title}`), fn()), signal: cancel.signal, registerSecret: (s) => secrets.add(s), report },
+      {
+        log,
+        group: async (title, fn) => (print(`== ${title}`), fn()),
+        signal: cancel.signal,
+        registerSecret: (s) => secrets.add(s),
+        report,
+        ...(values['diagnostics-dir'] ? { diagnosticsDir: String(values['diagnostics-dir']) } : {}),
+      },
       {
         watch: values.watch === true,
         reloadNodes: () => {

@@ -48,6 +48,7 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
     report.refusedCsrs = approver.refusedCsrs();
     report.nodes = approver.nodeStatuses();
     report.nodesReady = approver.allDone();
+    report.nodesMissing = approver.missing();
     report.timeline = [...approver.timeline, ...report.timeline.filter((t) => t.node === undefined)].sort((a, b) => a.at - b.at);
   };
   signal.addEventListener('abort', () => approver?.stop());
@@ -128,6 +129,7 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
       report.operatorsStable = result.stable;
       report.unstableOperators = [...result.unstable];
       report.ignoredOperators = [...result.ignored];
+      report.unstableOperatorDetails = [...result.unstableDetails];
       if (result.stable) report.timeline.push({ at: Date.now(), event: 'operators stable' });
       if (!result.stable && !signal.aborted && !settings.dryRun) {
         const names = result.unstable.map((o) => `${o.name} (${o.message})`);

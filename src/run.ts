@@ -2,6 +2,7 @@ import { ClusterGateway } from './cluster/gateway.ts';
 import { loadKubeConfig } from './cluster/kubeconfig.ts';
 import { DeadlineError, finishInstall, keepApproving, type RunContext } from './finish.ts';
 import type { Log } from './log.ts';
+import { writeDiagnostics } from './report/diagnostics.ts';
 import { newReport, type RunReport } from './report/report.ts';
 import { InputError, parseSettings, type InputReader, type Settings } from './settings/settings.ts';
 
@@ -13,6 +14,10 @@ export interface ShellHooks {
   readonly registerSecret: (value: string) => void;
   /** The report object the run fills in, so a shell can show live progress. */
   readonly report?: RunReport;
+  /** Where to write diagnostics when the run does not succeed (none when undefined). */
+  readonly diagnosticsDir?: string;
+  /** Extra diagnostics collection (oc adm inspect), given the kubeconfig the run used. */
+  readonly inspect?: (operators: string[], dir: string, kubeconfig: string) => Promise<void>;
 }
 
 export interface RunOptions {
@@ -30,12 +35,15 @@ export async function execute(read: InputReader, hooks: ShellHooks, options: Run
   const report = hooks.report ?? newReport(Date.now(), read('dry-run').trim() === 'true');
   if (read('kubeconfig').trim()) hooks.registerSecret(read('kubeconfig').trim());
   let settings: Settings | undefined;
+  let gateway: ClusterGateway | undefined;
+  let kubeconfigText = '';
   try {
     settings = parseSettings(read);
     report.dryRun = settings.dryRun;
     const kubeconfig = loadKubeConfig(settings.kubeconfig, settings.context);
     for (const secret of kubeconfig.secrets) hooks.registerSecret(secret);
-    const gateway = new ClusterGateway(kubeconfig.config, { log: hooks.log, signal: hooks.signal });
+    kubeconfigText = kubeconfig.config.exportConfig();
+    gateway = new ClusterGateway(kubeconfig.config, { log: hooks.log, signal: hooks.signal });
     hooks.log.info(`cluster ${gateway.server} (kubeconfig from ${kubeconfig.source})${settings.dryRun ? ', dry-run: nothing will be written' : ''}`);
     const context = { gateway, log: hooks.log, group: hooks.group, signal: hooks.signal };
     if (options.watch) {
@@ -47,8 +55,23 @@ export async function execute(read: InputReader, hooks: ShellHooks, options: Run
   } catch (error) {
     report.result = error instanceof DeadlineError ? 'timeout' : 'error';
     report.failure = error instanceof InputError || error instanceof DeadlineError ? error.message : ((error as Error).message ?? String(error));
-  } finally {
-    report.finishedAt = Date.now();
   }
+  if (report.result !== 'success' && gateway && hooks.diagnosticsDir) {
+    const cluster = gateway;
+    const inspect = hooks.inspect;
+    report.diagnosticsPath = await writeDiagnostics(
+      hooks.diagnosticsDir,
+      report,
+      {
+        nodeEvents: (node) => cluster.nodeEvents(node),
+        ...(inspect ? { inspect: (operators: string[], dir: string) => inspect(operators, dir, kubeconfigText) } : {}),
+      },
+      hooks.log,
+    ).catch((error: unknown) => {
+      hooks.log.warning(`could not write diagnostics: ${(error as Error).message}`);
+      return '';
+    });
+  }
+  report.finishedAt = Date.now();
   return { report, settings };
 }

@@ -14,11 +14,13 @@ import { Informer, type InformerSource } from './informer.ts';
 import {
   toClusterOperator,
   toCsr,
+  toEvent,
   toNode,
   toPvc,
   toRegistryConfig,
   type ClusterOperatorInfo,
   type Csr,
+  type EventInfo,
   type NodeInfo,
   type PvcInfo,
   type RegistryConfig,
@@ -210,6 +212,14 @@ export class ClusterGateway {
         ),
       ),
     );
+  }
+
+  /** Events about one Node (they are recorded in namespace default). */
+  async nodeEvents(node: string): Promise<EventInfo[]> {
+    const list = await this.call(`list events of Node ${node}`, () =>
+      this.core.listNamespacedEvent({ namespace: 'default', fieldSelector: `involvedObject.kind=Node,involvedObject.name=${node}` }, this.callOptions()),
+    );
+    return (list.items ?? []).map(toEvent);
   }
 
   /** The checks this identity fails, by SelfSubjectAccessReview. */

@@ -38,6 +38,16 @@ export interface Condition {
 export interface ClusterOperatorInfo {
   readonly name: string;
   readonly conditions: readonly Condition[];
+  /** Where the operator says to look when it is unhappy (for diagnostics). */
+  readonly relatedObjects?: ReadonlyArray<{ group: string; resource: string; namespace?: string; name: string }>;
+}
+
+export interface EventInfo {
+  readonly type: string;
+  readonly reason: string;
+  readonly message: string;
+  readonly count: number;
+  readonly lastSeen: string;
 }
 
 /** imageregistry.operator.openshift.io/v1 Config, as far as this action reads it. */
@@ -103,7 +113,21 @@ const toCondition = (c: any): Condition => ({
 });
 
 export function toClusterOperator(o: any): ClusterOperatorInfo {
-  return { name: o.metadata?.name ?? '', conditions: (o.status?.conditions ?? []).map(toCondition) };
+  return {
+    name: o.metadata?.name ?? '',
+    conditions: (o.status?.conditions ?? []).map(toCondition),
+    relatedObjects: (o.status?.relatedObjects ?? []).map((r: any) => ({ group: String(r.group ?? ''), resource: String(r.resource ?? ''), ...(r.namespace ? { namespace: String(r.namespace) } : {}), name: String(r.name ?? '') })),
+  };
+}
+
+export function toEvent(o: any): EventInfo {
+  return {
+    type: String(o.type ?? ''),
+    reason: String(o.reason ?? ''),
+    message: String(o.message ?? ''),
+    count: Number(o.count ?? 1),
+    lastSeen: String(o.lastTimestamp ?? o.eventTime ?? o.metadata?.creationTimestamp ?? ''),
+  };
 }
 
 export function toRegistryConfig(o: any): RegistryConfig {

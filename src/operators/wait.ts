@@ -1,4 +1,5 @@
 import type { ClusterGateway } from '../cluster/gateway.ts';
+import type { ClusterOperatorInfo } from '../cluster/objects.ts';
 import type { Log } from '../log.ts';
 import { observe, startClock, type Observation, type OperatorState } from './stability.ts';
 
@@ -19,6 +20,8 @@ export interface OperatorWaitOptions {
 
 export interface OperatorWaitResult {
   readonly stable: boolean;
+  /** The full objects of the unstable operators (conditions, related objects), for diagnostics. */
+  readonly unstableDetails: readonly ClusterOperatorInfo[];
   readonly unstable: readonly OperatorState[];
   readonly ignored: readonly OperatorState[];
 }
@@ -36,7 +39,9 @@ export async function waitForStableOperators(gateway: ClusterGateway, options: O
       const finish = (stable: boolean) => {
         finished = true;
         clearTimeout(timer);
-        resolve({ stable, unstable: latest?.unstable ?? [], ignored: latest?.ignored ?? [] });
+        const unstable = latest?.unstable ?? [];
+        const unstableDetails = informer.values().filter((o) => unstable.some((u) => u.name === o.name));
+        resolve({ stable, unstable, unstableDetails, ignored: latest?.ignored ?? [] });
       };
       const tick = () => {
         if (finished) return;

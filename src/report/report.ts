@@ -1,4 +1,5 @@
 import type { NodeStatus, RefusedCsr, TimelineEntry } from '../csr/approver.ts';
+import type { ClusterOperatorInfo } from '../cluster/objects.ts';
 import type { OperatorState } from '../operators/stability.ts';
 import type { RegistryTarget } from '../registry/plan.ts';
 
@@ -24,6 +25,11 @@ export interface RunReport {
   operatorsStable: boolean;
   unstableOperators: OperatorState[];
   ignoredOperators: OperatorState[];
+  unstableOperatorDetails: ClusterOperatorInfo[];
+  /** For each listed node not done, what it still lacks. */
+  nodesMissing: Array<{ node: string; lacks: string }>;
+  /** Where the diagnostics of a failed run were written ('' when none). */
+  diagnosticsPath: string;
   /** Watched operators stable at the last observation, and how many are watched (live progress). */
   operatorCounts: { stable: number; total: number };
   registry: RegistryReport | undefined;
@@ -46,6 +52,9 @@ export function newReport(now: number, dryRun: boolean): RunReport {
     unstableOperators: [],
     ignoredOperators: [],
     operatorCounts: { stable: 0, total: 0 },
+    unstableOperatorDetails: [],
+    nodesMissing: [],
+    diagnosticsPath: '',
     registry: undefined,
     registryWaitingFor: '',
     timeline: [],
@@ -65,6 +74,7 @@ export function toOutputs(report: RunReport): Record<string, string> {
       report.unstableOperators.map(({ name, available, progressing, degraded, message }) => ({ name, available, progressing, degraded, message })),
     ),
     registry: JSON.stringify(report.registry ?? {}),
+    'diagnostics-path': report.diagnosticsPath,
     'duration-seconds': String(Math.round((report.finishedAt - report.startedAt) / 1000)),
   };
 }

@@ -32,6 +32,7 @@ export function renderSummary(report: RunReport): string {
     `## OpenShift finish-install: ${RESULT_WORDS[report.result]}${report.dryRun ? ' (dry-run: nothing written)' : ''}`,
     `Ran ${seconds}s.${report.failure ? ` ${cell(report.failure)}` : ''}`,
   ];
+  if (report.diagnosticsPath) parts.push(`Diagnostics: \`${cell(report.diagnosticsPath)}\` (output \`diagnostics-path\`, for actions/upload-artifact).`);
   if (report.nodes.length > 0) {
     parts.push('### Nodes', table(['Node', 'Client approved', 'Serving issued', 'Ready'], report.nodes.map((n) => [n.name, yes(n.clientApproved), yes(n.servingIssued), yes(n.ready)])));
   }

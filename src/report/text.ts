@@ -5,6 +5,7 @@ import type { RunReport } from './report.ts';
 export function renderText(report: RunReport): string {
   const lines = [`result: ${report.result}${report.dryRun ? ' (dry-run: nothing written)' : ''} after ${formatDuration(report.finishedAt - report.startedAt)}`];
   if (report.failure) lines.push(`failure: ${report.failure}`);
+  if (report.diagnosticsPath) lines.push(`diagnostics: ${report.diagnosticsPath}`);
   if (report.nodes.length > 0) {
     lines.push('', 'nodes:');
     for (const n of report.nodes) {

@@ -114,6 +114,11 @@ export const OUTPUTS = [
     description:
       "JSON object {managementState, storage, claim, rolloutStrategy, replicas, ready, changed}; {} when registry-storage is keep.",
   },
+  {
+    name: 'diagnostics-path',
+    description:
+      'When the run did not succeed: a folder with the unstable operators (conditions, related objects), the events of nodes not Ready, the refused CSRs with reasons, and oc adm inspect output where oc is installed; for actions/upload-artifact. Empty on success. Never holds secrets.',
+  },
   { name: 'duration-seconds', description: 'Whole seconds the action ran.' },
 ] as const;
 

@@ -98,6 +98,10 @@ test('a listed machine that never boots gives result timeout, naming it and what
   assert.deepEqual(nodes.find((n) => n.name === 'd-worker-0'), { name: 'd-worker-0', ready: true, clientApproved: true, servingIssued: true });
   assert.deepEqual(nodes.find((n) => n.name === 'd-ghost'), { name: 'd-ghost', ready: false, clientApproved: false, servingIssued: false });
   assert.match(run.summary, /timeout/);
+  const notReady = JSON.parse(run.diagnostics['nodes-not-ready.json']!);
+  assert.deepEqual(notReady.map((n: { node: string }) => n.node), ['d-ghost']);
+  assert.match(notReady[0].lacks, /no client CSR seen/);
+  assert.ok(Array.isArray(notReady[0].events), 'events listed under the least-privilege role');
 });
 
 test('forged requests stay Pending, are reported with their reason, and never denied', { timeout: 180_000 }, async () => {

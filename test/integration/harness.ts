@@ -1,7 +1,7 @@
 // Runs the bundled action exactly as a GitHub runner does: INPUT_* variables, GITHUB_OUTPUT and
 // GITHUB_STEP_SUMMARY files, the kubeconfig of the least-privilege identity as the input.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ControlPlane } from '../env/controlplane.ts';
@@ -15,6 +15,8 @@ export interface ActionRun {
   stderr: string;
   outputs: Record<string, string>;
   summary: string;
+  /** The files of the diagnostics folder, by name, when the run wrote one. */
+  diagnostics: Record<string, string>;
   json<T = unknown>(name: string): T;
 }
 
@@ -35,6 +37,7 @@ export function startAction(cp: ControlPlane | undefined, inputs: Record<string,
     HOME: dir,
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
+    RUNNER_TEMP: dir,
     ...opts.env,
   };
   const all = { ...(cp ? { kubeconfig: cp.kubeconfig(opts.identity ?? 'action') } : {}), 'poll-interval': '2s', ...inputs };
@@ -48,6 +51,13 @@ export function startAction(cp: ControlPlane | undefined, inputs: Record<string,
     child.on('close', (exitCode, signal) => {
       const outputs = parseOutputs(readFileSync(outputFile, 'utf8'));
       const summary = readFileSync(summaryFile, 'utf8');
+      const diagnostics: Record<string, string> = {};
+      const path = outputs['diagnostics-path'];
+      if (path && existsSync(path)) {
+        for (const entry of readdirSync(path, { recursive: true, withFileTypes: true })) {
+          if (entry.isFile()) diagnostics[entry.name] = readFileSync(`${entry.parentPath}/${entry.name}`, 'utf8');
+        }
+      }
       rmSync(dir, { recursive: true, force: true });
       resolve({
         exitCode,
@@ -56,6 +66,7 @@ export function startAction(cp: ControlPlane | undefined, inputs: Record<string,
         stderr,
         outputs,
         summary,
+        diagnostics,
         json: <T>(name: string) => {
           if (!(name in outputs)) throw new Error(`output ${name} not set; stdout:\n${stdout}`);
           return JSON.parse(outputs[name]!) as T;

@@ -84,6 +84,12 @@ test('an operator that never recovers gives timeout, naming it with its message'
   assert.match(run.summary, /op-broken/);
   assert.match(run.summary, /disk pressure on master-0 &#124; &lt;b&gt;/);
   assert.match(run.summary, /Ignored: op-noisy/);
+  // Diagnostics name the operator with its conditions, for actions/upload-artifact.
+  assert.ok(run.outputs['diagnostics-path'], 'diagnostics-path set on failure');
+  const operators = JSON.parse(run.diagnostics['operators.json']!);
+  assert.deepEqual(operators.map((o: { name: string }) => o.name), ['op-broken']);
+  assert.match(JSON.stringify(operators[0].conditions), /disk pressure on master-0/);
+  assert.ok(!Object.values(run.diagnostics).some((text) => text.includes(cp.actionToken)));
 });
 
 test('registry pvc with a created ReadWriteOnce claim: Managed, Recreate, 1 replica, Available; a re-run writes nothing', { timeout: 120_000 }, async () => {

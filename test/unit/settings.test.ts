@@ -106,11 +106,11 @@ test('action.yml is generated from the input definitions and declares exactly CO
     'registry-rollout-strategy', 'registry-replicas', 'registry-timeout', 'dry-run', 'poll-interval', 'summary',
   ];
   assert.deepEqual(Object.keys(action.inputs), contract);
-  assert.deepEqual(Object.keys(action.outputs), ['result', 'approved-csrs', 'refused-csrs', 'nodes', 'nodes-ready', 'operators-stable', 'unstable-operators', 'registry', 'duration-seconds']);
+  assert.deepEqual(Object.keys(action.outputs), ['result', 'approved-csrs', 'refused-csrs', 'nodes', 'nodes-ready', 'operators-stable', 'unstable-operators', 'registry', 'diagnostics-path', 'duration-seconds']);
   // every default in action.yml parses
   assert.doesNotThrow(() => parseSettings((name) => action.inputs[name].default));
   assert.equal(INPUTS.length, contract.length);
-  assert.equal(OUTPUTS.length, 9);
+  assert.equal(OUTPUTS.length, 10);
 });
 
 test('README lists every input and output of action.yml', () => {
