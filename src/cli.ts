@@ -154,7 +154,8 @@ export async function main(argv: string[]): Promise<number> {
   const { report: final } = outcome;
   if (json) {
     const outputs = toOutputs(final);
-    const decoded = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, k === 'result' ? v : JSON.parse(v)]));
+    const text = new Set(['result', 'diagnostics-path']);
+    const decoded = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, text.has(k) ? v : JSON.parse(v)]));
     process.stdout.write(`${JSON.stringify(decoded, null, 2)}\n`);
   } else {
     process.stdout.write(mask(renderText(final)));

@@ -63,11 +63,17 @@ export class ClusterGateway {
   private readonly watcher: Watch;
   private readonly options: Required<Omit<GatewayOptions, 'signal'>> & { signal: AbortSignal | undefined };
   private lastConnectionFailure = 0;
+  /** The connection pool shared by every call (see callOptions). */
+  private dispatcher: unknown;
+  /** No exec plugin or auth provider, so the TLS options of every request are the same. */
+  private readonly staticCredentials: boolean;
   /** Until one call has succeeded, an unreachable server is more likely a wrong address than a restart. */
   private everConnected = false;
 
   constructor(config: KubeConfig, options: GatewayOptions) {
     this.server = config.getCurrentCluster()?.server ?? '';
+    const user = config.getCurrentUser();
+    this.staticCredentials = !user?.exec && !user?.authProvider;
     this.certificates = config.makeApiClient(CertificatesV1Api);
     this.core = config.makeApiClient(CoreV1Api);
     this.custom = config.makeApiClient(CustomObjectsApi);
@@ -318,7 +324,16 @@ export class ClusterGateway {
     return {
       middleware: [
         {
-          pre: (context: { setSignal(signal: AbortSignal): void; setHeaderParam(key: string, value: string): void }) => {
+          pre: (context: RequestContextLike) => {
+            // client-node builds a new undici Agent for every request (KubeConfig
+            // applySecurityAuthentication), so no connection is ever reused and each call pays a
+            // TCP and TLS handshake on both ends. Every call has the same cluster and user: keep
+            // the first Agent and send every later request through it (keep-alive connections).
+            const dispatcher = context.getDispatcher?.();
+            if (dispatcher !== undefined && this.staticCredentials) {
+              this.dispatcher ??= dispatcher;
+              context.setDispatcher?.(this.dispatcher);
+            }
             context.setSignal(AbortSignal.timeout(timeoutMs));
             if (contentType) context.setHeaderParam('Content-Type', contentType);
             return resolved(context);
@@ -355,6 +370,13 @@ export class ClusterGateway {
     };
     return new Informer(source, pollMs, this.options.log);
   }
+}
+
+interface RequestContextLike {
+  setSignal(signal: AbortSignal): void;
+  setHeaderParam(key: string, value: string): void;
+  getDispatcher?(): unknown;
+  setDispatcher?(dispatcher: unknown): void;
 }
 
 interface ListResult {

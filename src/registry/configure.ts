@@ -15,6 +15,17 @@ export class RegistryRefused extends Error {
 
 export class RegistryUnavailable extends Error {}
 
+const CAPABILITY_DISABLED =
+  'the cluster has no imageregistry.operator.openshift.io Config kind: the ImageRegistry capability is disabled; set registry-storage: keep';
+
+/** Plans against the Config and the claim it would use, as they are now; throws on a refusal. */
+async function planNow(gateway: ClusterGateway, request: RegistryRequest, config: RegistryConfig) {
+  const claimName = request.storage === 'pvc' ? request.claim || DEFAULT_CLAIM : undefined;
+  const plan = planRegistry(request, config, claimName ? await gateway.readPvc(claimName) : undefined);
+  if (plan.kind === 'refuse') throw new RegistryRefused(plan.input, plan.message);
+  return plan;
+}
+
 export interface RegistryOutcome {
   readonly target: RegistryTarget;
   readonly changed: boolean;
@@ -28,11 +39,7 @@ export async function waitForRegistryConfig(
   let logged = false;
   for (;;) {
     const config = await gateway.readRegistryConfig();
-    if (config === 'kind-missing') {
-      throw new RegistryUnavailable(
-        'the cluster has no imageregistry.operator.openshift.io Config kind: the ImageRegistry capability is disabled; set registry-storage: keep',
-      );
-    }
+    if (config === 'kind-missing') throw new RegistryUnavailable(CAPABILITY_DISABLED);
     if (config !== 'missing') return config;
     if (Date.now() >= options.deadline || options.signal?.aborted) {
       throw new RegistryUnavailable('the imageregistry Config "cluster" did not appear before registry-timeout; is the image registry operator running?');
@@ -49,15 +56,8 @@ export async function waitForRegistryConfig(
  */
 export async function precheckRegistry(gateway: ClusterGateway, request: RegistryRequest): Promise<void> {
   const config = await gateway.readRegistryConfig();
-  if (config === 'kind-missing') {
-    throw new RegistryUnavailable(
-      'the cluster has no imageregistry.operator.openshift.io Config kind: the ImageRegistry capability is disabled; set registry-storage: keep',
-    );
-  }
-  if (config === 'missing') return;
-  const claimName = request.storage === 'pvc' ? request.claim || DEFAULT_CLAIM : undefined;
-  const plan = planRegistry(request, config, claimName ? await gateway.readPvc(claimName) : undefined);
-  if (plan.kind === 'refuse') throw new RegistryRefused(plan.input, plan.message);
+  if (config === 'kind-missing') throw new RegistryUnavailable(CAPABILITY_DISABLED);
+  if (config !== 'missing') await planNow(gateway, request, config);
 }
 
 /** Plans against the current Config and claim, then (unless dry-run) creates the claim and patches. */
@@ -67,10 +67,7 @@ export async function configureRegistry(
   config: RegistryConfig,
   options: { dryRun: boolean; log: Log },
 ): Promise<RegistryOutcome> {
-  const claimName = request.storage === 'pvc' ? request.claim || DEFAULT_CLAIM : undefined;
-  const claim = claimName ? await gateway.readPvc(claimName) : undefined;
-  const plan = planRegistry(request, config, claim);
-  if (plan.kind === 'refuse') throw new RegistryRefused(plan.input, plan.message);
+  const plan = await planNow(gateway, request, config);
   for (const note of plan.notes) options.log.info(note);
   const { target } = plan;
   const words = `${target.storage}${target.claim ? ` (claim ${target.claim})` : ''}, rolloutStrategy ${target.rolloutStrategy}, replicas ${target.replicas}`;

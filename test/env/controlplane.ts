@@ -61,7 +61,16 @@ interface Proc { name: string; child: ChildProcess; exited: Promise<void>; log: 
 
 const live = new Set<{ killNow(): void; stop(): Promise<void> }>();
 
-export async function startControlPlane(opts: { apiServerArgs?: string[]; signer?: boolean } = {}): Promise<ControlPlane> {
+export interface ControlPlaneOptions {
+  /** extra kube-apiserver flags (e.g. an audit log) */
+  apiServerArgs?: string[];
+  /** false: no kube-controller-manager (CSRs are never signed until startSigner()) */
+  signer?: boolean;
+  /** extra kube-controller-manager flags (e.g. --kube-api-qps, whose default of 20 caps signing) */
+  signerArgs?: string[];
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const t0 = Date.now();
   const [bins, dir, [etcdPort, peerPort, apiPort]] = await Promise.all([
     ensureBinaries(),
@@ -168,6 +177,7 @@ export async function startControlPlane(opts: { apiServerArgs?: string[]; signer
         `--cluster-signing-cert-file=${pki.signerCert}`, `--cluster-signing-key-file=${pki.signerKey}`,
         '--leader-elect=false', '--use-service-account-credentials=false',
         '--port=0', '--secure-port=0',
+        ...(opts.signerArgs ?? []),
       ], log);
       // No serving port to probe: the kubelet signers are ready once their caches have synced.
       await waitFor(procs.signer, async () => {

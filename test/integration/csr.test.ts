@@ -2,29 +2,20 @@
 // least-privilege identity (deploy/rbac.yaml) and the simulated install. Tests share one
 // control plane and isolate themselves by node names.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { startControlPlane, type ControlPlane } from '../env/controlplane.ts';
-import { startInstall, type SimulatedInstall } from '../sim/install.ts';
-import { runAction, startAction, type NodeOutput, type RefusedCsrOutput } from './harness.ts';
+import { test } from 'node:test';
+import type { InstallOptions } from '../sim/install.ts';
+import { runAction, sharedControlPlane, startAction, type NodeOutput, type RefusedCsrOutput } from './harness.ts';
 
-let cp: ControlPlane;
-const installs: SimulatedInstall[] = [];
-before(async () => {
-  cp = await startControlPlane();
-});
-after(async () => {
-  await Promise.all(installs.map((i) => i.stop()));
-  await cp?.stop();
-});
-
-async function install(options: Parameters<typeof startInstall>[1]): Promise<SimulatedInstall> {
-  const sim = await startInstall(cp, { controlPlaneNodes: installs.length === 0 ? 3 : 0, registry: false, ...options });
-  installs.push(sim);
-  return sim;
-}
+const bed = sharedControlPlane();
+let first = true;
+const install = (options: InstallOptions) => {
+  const controlPlaneNodes = first ? 3 : 0;
+  first = false;
+  return bed.install({ controlPlaneNodes, ...options });
+};
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const readCsr = (name: string): Promise<any> => cp.admin.request('GET', `/apis/certificates.k8s.io/v1/certificatesigningrequests/${name}`);
+const readCsr = (name: string): Promise<any> => bed.cp.admin.request('GET', `/apis/certificates.k8s.io/v1/certificatesigningrequests/${name}`);
 const conditionTypes = async (name: string) => ((await readCsr(name)).status?.conditions ?? []).map((c: { type: string }) => c.type);
 const nodeInputs = (lines: string[], extra: Record<string, string> = {}) => ({ nodes: lines.join('\n'), 'wait-for-operators': 'false', 'nodes-timeout': '90s', ...extra });
 
@@ -37,7 +28,7 @@ test('two workers join, each approved in two phases, and go Ready; a late machin
     ],
   });
   // a-worker-1 declares its addresses; the others are checked against their Node's addresses.
-  const run = await runAction(cp, nodeInputs(['a-worker-0', 'a-worker-1 10.1.0.11 2001:db8:0::11 a-worker-1', 'a-worker-late']));
+  const run = await runAction(bed.cp, nodeInputs(['a-worker-0', 'a-worker-1 10.1.0.11 2001:db8:0::11 a-worker-1', 'a-worker-late']));
   assert.equal(run.exitCode, 0, run.stdout);
   assert.equal(run.outputs.result, 'success');
   assert.equal(run.outputs['nodes-ready'], 'true');
@@ -67,7 +58,7 @@ test('a node with three pending client CSRs gets them all approved, newest first
   const sim = await install({ workers: [{ name: 'b-worker-0', addresses: ['10.1.1.10'], preexistingClientCsrs: 3 }] });
   const kubelet = sim.kubelet('b-worker-0');
   assert.equal(kubelet.clientCsrs.length, 3);
-  const run = await runAction(cp, nodeInputs(['b-worker-0']));
+  const run = await runAction(bed.cp, nodeInputs(['b-worker-0']));
   assert.equal(run.outputs.result, 'success', run.stdout);
   const approved = run.json<string[]>('approved-csrs');
   const clientOrder = approved.filter((name) => kubelet.clientCsrs.includes(name));
@@ -79,7 +70,7 @@ test('the kubelet re-requests until approved: every request of the listed machin
   const sim = await install({ workers: [{ name: 'c-worker-0', addresses: ['10.1.2.10'] }], reRequestAfterMs: 1500 });
   const kubelet = sim.kubelet('c-worker-0');
   while (kubelet.clientCsrs.length < 3) await new Promise((r) => setTimeout(r, 200));
-  const run = await runAction(cp, nodeInputs(['c-worker-0']));
+  const run = await runAction(bed.cp, nodeInputs(['c-worker-0']));
   assert.equal(run.outputs.result, 'success', run.stdout);
   await sim.whenReady(['c-worker-0']);
   const approved = run.json<string[]>('approved-csrs');
@@ -88,7 +79,7 @@ test('the kubelet re-requests until approved: every request of the listed machin
 
 test('a listed machine that never boots gives result timeout, naming it and what it lacks', { timeout: 180_000 }, async () => {
   await install({ workers: [{ name: 'd-worker-0', addresses: ['10.1.3.10'] }, { name: 'd-ghost', addresses: ['10.1.3.11'], neverBoots: true }] });
-  const run = await runAction(cp, nodeInputs(['d-worker-0', 'd-ghost'], { 'nodes-timeout': '12s' }));
+  const run = await runAction(bed.cp, nodeInputs(['d-worker-0', 'd-ghost'], { 'nodes-timeout': '12s' }));
   assert.equal(run.exitCode, 1);
   assert.equal(run.outputs.result, 'timeout');
   assert.equal(run.outputs['nodes-ready'], 'false');
@@ -108,7 +99,7 @@ test('forged requests stay Pending, are reported with their reason, and never de
   const sim = await install({ workers: [{ name: 'e-worker-0', addresses: ['10.1.4.10'] }, { name: 'e-worker-1', addresses: ['10.1.4.11'] }] });
   const adversary = sim.adversary;
   // e-worker-0 will be registered by the time the action runs (the action approves it first).
-  const action = startAction(cp, nodeInputs(['e-worker-0 10.1.4.10 e-worker-0', 'e-worker-1', 'e-pending'], { 'nodes-timeout': '25s' }));
+  const action = startAction(bed.cp, nodeInputs(['e-worker-0 10.1.4.10 e-worker-0', 'e-worker-1', 'e-pending'], { 'nodes-timeout': '25s' }));
   await sim.whenReady(['e-worker-0', 'e-worker-1']);
   const expected: Record<string, string> = {
     [await adversary.clientFromWrongRequester('e-pending')]: 'wrong-requester',
@@ -147,13 +138,13 @@ test('forged requests stay Pending, are reported with their reason, and never de
 test('dry-run approves nothing and reports the same set a real run approves', { timeout: 180_000 }, async () => {
   const sim = await install({ workers: [{ name: 'f-worker-0', addresses: ['10.1.5.10'], preexistingClientCsrs: 2 }, { name: 'f-worker-1', addresses: ['10.1.5.11'] }] });
   await sim.adversary.clientForUnlistedMachine('f-rogue');
-  const dry = await runAction(cp, nodeInputs(['f-worker-0', 'f-worker-1'], { 'dry-run': 'true' }));
+  const dry = await runAction(bed.cp, nodeInputs(['f-worker-0', 'f-worker-1'], { 'dry-run': 'true' }));
   assert.equal(dry.outputs.result, 'success', dry.stdout);
   const wouldApprove = dry.json<string[]>('approved-csrs');
   assert.equal(wouldApprove.length, 3);
   for (const name of wouldApprove) assert.deepEqual(await conditionTypes(name), [], 'dry-run wrote nothing');
   assert.match(dry.stdout, /would approve client CSR/);
-  const real = startAction(cp, nodeInputs(['f-worker-0', 'f-worker-1']));
+  const real = startAction(bed.cp, nodeInputs(['f-worker-0', 'f-worker-1']));
   const run = await real.done;
   assert.equal(run.outputs.result, 'success');
   const approvedClients = run.json<string[]>('approved-csrs').filter((n) => sim.kubelets.some((k) => k.clientCsrs.includes(n)));
@@ -163,7 +154,7 @@ test('dry-run approves nothing and reports the same set a real run approves', { 
 test('the action identity cannot approve for another signer (least privilege holds)', { timeout: 180_000 }, async () => {
   const sim = await install({ workers: [] });
   const name = await sim.adversary.clusterAdminClientCert();
-  const response = await cp.action.requestRaw('PUT', `/apis/certificates.k8s.io/v1/certificatesigningrequests/${name}/approval`, {
+  const response = await bed.cp.action.requestRaw('PUT', `/apis/certificates.k8s.io/v1/certificatesigningrequests/${name}/approval`, {
     body: { ...(await readCsr(name)), status: { conditions: [{ type: 'Approved', status: 'True', reason: 'x', message: 'x' }] } },
   });
   assert.equal(response.status, 403);

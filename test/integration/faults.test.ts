@@ -3,21 +3,14 @@
 // and a role with a rule missing. In every case: every valid CSR approved, no invalid one,
 // outputs written.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { startControlPlane, type ControlPlane } from '../env/controlplane.ts';
 import { startProxy, withServer } from '../env/proxy.ts';
 import { startInstall, type SimulatedInstall } from '../sim/install.ts';
-import { runAction, startAction, type ActionRun, type RefusedCsrOutput } from './harness.ts';
+import { runAction, sharedControlPlane, startAction, type ActionRun, type RefusedCsrOutput } from './harness.ts';
 
-let cp: ControlPlane;
-const installs: SimulatedInstall[] = [];
-before(async () => {
-  cp = await startControlPlane();
-});
-after(async () => {
-  await Promise.all(installs.map((i) => i.stop()));
-  await cp?.stop();
-});
+const bed = sharedControlPlane();
+const tightInstalls: SimulatedInstall[] = [];
 
 const CSRS = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 const workers = (prefix: string, count: number, net: number, spreadMs = 0) =>
@@ -25,9 +18,12 @@ const workers = (prefix: string, count: number, net: number, spreadMs = 0) =>
 const inputs = (names: string[], extra: Record<string, string> = {}) => ({ nodes: names.join('\n'), 'wait-for-operators': 'false', 'nodes-timeout': '120s', ...extra });
 
 async function install(target: ControlPlane, options: Parameters<typeof startInstall>[1]): Promise<SimulatedInstall> {
-  const sim = await startInstall(target, { controlPlaneNodes: 0, registry: false, ...options });
-  installs.push(sim);
-  return sim;
+  if (target !== bed.cp) {
+    const sim = await startInstall(target, { controlPlaneNodes: 0, registry: false, ...options });
+    tightInstalls.push(sim);
+    return sim;
+  }
+  return bed.install(options ?? {});
 }
 
 /** Every CSR the kubelets filed is approved by someone, the rogue one is not, and the action approved nothing else. */
@@ -44,26 +40,26 @@ async function assertOnlyValidApproved(target: ControlPlane, sim: SimulatedInsta
 
 test('kube-apiserver killed and restarted in the middle of approvals', { timeout: 240_000 }, async () => {
   const spec = workers('r-worker', 8, 1, 8000);
-  const sim = await install(cp, { workers: spec });
+  const sim = await install(bed.cp, { workers: spec });
   const rogue = await sim.adversary.clientForUnlistedMachine('r-rogue');
-  const action = startAction(cp, inputs(spec.map((w) => w.name)));
+  const action = startAction(bed.cp, inputs(spec.map((w) => w.name)));
   await new Promise((r) => setTimeout(r, 2500));
-  await cp.restartApiServer();
+  await bed.cp.restartApiServer();
   const run = await action.done;
-  await assertOnlyValidApproved(cp, sim, run, rogue);
+  await assertOnlyValidApproved(bed.cp, sim, run, rogue);
 });
 
 test('connections cut every 2 seconds by a loopback proxy', { timeout: 240_000 }, async () => {
-  const proxy = await startProxy(cp.url);
+  const proxy = await startProxy(bed.cp.url);
   try {
     const spec = workers('x-worker', 6, 2, 8000);
-    const sim = await install(cp, { workers: spec });
+    const sim = await install(bed.cp, { workers: spec });
     const rogue = await sim.adversary.clientForUnlistedMachine('x-rogue');
     const stopCutting = proxy.cutEvery(2000);
-    const run = await runAction(undefined, { ...inputs(spec.map((w) => w.name)), kubeconfig: withServer(cp.kubeconfig('action'), proxy.url) });
+    const run = await runAction(undefined, { ...inputs(spec.map((w) => w.name)), kubeconfig: withServer(bed.cp.kubeconfig('action'), proxy.url) });
     stopCutting();
     assert.ok(proxy.cuts >= 3, `connections were cut (${proxy.cuts} times)`);
-    await assertOnlyValidApproved(cp, sim, run, rogue);
+    await assertOnlyValidApproved(bed.cp, sim, run, rogue);
   } finally {
     await proxy.close();
   }
@@ -71,57 +67,57 @@ test('connections cut every 2 seconds by a loopback proxy', { timeout: 240_000 }
 
 test('another approver approving the same CSRs at the same time (409, already approved)', { timeout: 240_000 }, async () => {
   const spec = workers('c-worker', 6, 3, 3000);
-  const sim = await install(cp, { workers: spec });
+  const sim = await install(bed.cp, { workers: spec });
   const rogue = await sim.adversary.clientForUnlistedMachine('c-rogue');
   let competing = true;
   let approvedByOther = 0;
   const other = (async () => {
     while (competing) {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const list: any = await cp.admin.request('GET', CSRS);
+      const list: any = await bed.cp.admin.request('GET', CSRS);
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       for (const csr of list.items as any[]) {
         if (csr.status?.conditions || !csr.spec.username.startsWith('system:')) continue;
         if (!spec.some((w) => csr.spec.username === `system:node:${w.name}`) && csr.spec.signerName !== 'kubernetes.io/kube-apiserver-client-kubelet') continue;
         if (csr.metadata.name === rogue) continue;
         const body = { ...csr, status: { conditions: [{ type: 'Approved', status: 'True', reason: 'Other', message: 'competing approver' }] } };
-        const response = await cp.admin.requestRaw('PUT', `${CSRS}/${csr.metadata.name}/approval`, { body });
+        const response = await bed.cp.admin.requestRaw('PUT', `${CSRS}/${csr.metadata.name}/approval`, { body });
         if (response.status === 200) approvedByOther++;
       }
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
-  const run = await runAction(cp, inputs(spec.map((w) => w.name)));
+  const run = await runAction(bed.cp, inputs(spec.map((w) => w.name)));
   competing = false;
   await other;
   assert.ok(approvedByOther > 0, 'the other approver won some races');
-  await assertOnlyValidApproved(cp, sim, run, rogue);
+  await assertOnlyValidApproved(bed.cp, sim, run, rogue);
   assert.doesNotMatch(run.stdout, /could not approve/);
 });
 
 test('the registry operator rewriting its Config between read and patch', { timeout: 120_000 }, async () => {
-  await install(cp, { registry: { rolloutMs: 300, faults: { rewriteBetweenReadAndPatch: { everyMs: 30 } } } });
-  const run = await runAction(cp, { 'wait-for-operators': 'false', 'registry-storage': 'emptyDir' });
+  await install(bed.cp, { registry: { rolloutMs: 300, faults: { rewriteBetweenReadAndPatch: { everyMs: 30 } } } });
+  const run = await runAction(bed.cp, { 'wait-for-operators': 'false', 'registry-storage': 'emptyDir' });
   assert.equal(run.outputs.result, 'success', run.stdout);
   assert.equal(run.json<{ ready: boolean }>('registry').ready, true);
 });
 
 test('no signer: approved but never issued is reported, not hung', { timeout: 120_000 }, async () => {
-  await cp.stopSigner();
+  await bed.cp.stopSigner();
   try {
-    const sim = await install(cp, { workers: [{ name: 's-worker-0', addresses: ['10.2.5.10'] }] });
-    const run = await runAction(cp, inputs(['s-worker-0'], { 'nodes-timeout': '8s' }));
+    const sim = await install(bed.cp, { workers: [{ name: 's-worker-0', addresses: ['10.2.5.10'] }] });
+    const run = await runAction(bed.cp, inputs(['s-worker-0'], { 'nodes-timeout': '8s' }));
     assert.equal(run.outputs.result, 'timeout');
     assert.match(run.stdout, /::error::Nodes not Ready.*s-worker-0 \(client CSR approved but no certificate issued \(is the cluster signer running\?\)\)/);
     assert.ok(run.json<string[]>('approved-csrs').includes(sim.kubelet('s-worker-0').clientCsrs[0]!));
   } finally {
-    await cp.startSigner();
+    await bed.cp.startSigner();
   }
 });
 
 test('an unreachable API server gives a clear error within a bounded time', { timeout: 120_000 }, async () => {
   const started = Date.now();
-  const run = await runAction(undefined, { ...inputs(['u-worker-0']), kubeconfig: withServer(cp.kubeconfig('action'), 'https://127.0.0.1:1') });
+  const run = await runAction(undefined, { ...inputs(['u-worker-0']), kubeconfig: withServer(bed.cp.kubeconfig('action'), 'https://127.0.0.1:1') });
   assert.equal(run.outputs.result, 'error');
   assert.match(run.stdout, /::error::.*cannot reach the API server at https:\/\/127\.0\.0\.1:1 .*check the kubeconfig/);
   assert.ok(Date.now() - started < 45_000, `failed after ${Date.now() - started} ms`);
@@ -131,26 +127,26 @@ test('an unreachable API server gives a clear error within a bounded time', { ti
 test('a role with one rule removed: the preflight names the rule, and nothing is approved', { timeout: 120_000 }, async () => {
   const path = '/apis/rbac.authorization.k8s.io/v1/clusterroles/openshift-finish-install';
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const role: any = await cp.admin.request('GET', path);
+  const role: any = await bed.cp.admin.request('GET', path);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const reduced = { ...role, rules: role.rules.filter((r: any) => !(r.resources ?? []).includes('signers')) };
-  await cp.admin.request('PUT', path, { body: reduced });
+  await bed.cp.admin.request('PUT', path, { body: reduced });
   try {
-    const sim = await install(cp, { workers: [{ name: 'p-worker-0', addresses: ['10.2.6.10'] }] });
+    const sim = await install(bed.cp, { workers: [{ name: 'p-worker-0', addresses: ['10.2.6.10'] }] });
     let run: ActionRun | undefined;
     // RBAC changes reach the authorizer through its informer: wait until the preflight sees it.
     for (let i = 0; i < 20; i++) {
-      run = await runAction(cp, inputs(['p-worker-0'], { 'nodes-timeout': '10s' }));
+      run = await runAction(bed.cp, inputs(['p-worker-0'], { 'nodes-timeout': '10s' }));
       if (/Missing permissions/.test(run.stdout)) break;
     }
     assert.equal(run!.outputs.result, 'error');
     assert.match(run!.stdout, /::error::Missing permissions.*\{apiGroups: \["certificates\.k8s\.io"\], resources: \["signers"\], verbs: \["approve"\], resourceNames: \["kubernetes\.io\/kube-apiserver-client-kubelet"\]\}/);
     assert.deepEqual(run!.json('approved-csrs'), []);
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const csr: any = await cp.admin.request('GET', `${CSRS}/${sim.kubelet('p-worker-0').clientCsrs[0]}`);
+    const csr: any = await bed.cp.admin.request('GET', `${CSRS}/${sim.kubelet('p-worker-0').clientCsrs[0]}`);
     assert.equal(csr.status?.conditions, undefined, 'no partial work');
   } finally {
-    await cp.admin.request('PUT', path, { body: { ...role, metadata: { ...role.metadata, resourceVersion: undefined } } });
+    await bed.cp.admin.request('PUT', path, { body: { ...role, metadata: { ...role.metadata, resourceVersion: undefined } } });
   }
 });
 
@@ -165,6 +161,7 @@ test('a server answering 429 under a burst (tiny max-in-flight limits)', { timeo
     assert.ok(dropped > 0, 'the server answered 429');
     await assertOnlyValidApproved(tight, sim, run, rogue);
   } finally {
+    await Promise.all(tightInstalls.map((i) => i.stop()));
     await tight.stop();
   }
 });

@@ -4,7 +4,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ControlPlane } from '../env/controlplane.ts';
+import { after, before } from 'node:test';
+import { startControlPlane, type ControlPlane } from '../env/controlplane.ts';
+import { startInstall, type InstallOptions, type SimulatedInstall } from '../sim/install.ts';
 
 export const BUNDLE = new URL('../../dist/index.js', import.meta.url).pathname;
 
@@ -108,4 +110,31 @@ export interface NodeOutput {
   ready: boolean;
   clientApproved: boolean;
   servingIssued: boolean;
+}
+
+/**
+ * One control plane for a test file (started before its first test, stopped after its last) and
+ * the simulated installs its tests start, stopped with it. Tests isolate themselves by names.
+ */
+export function sharedControlPlane(): { readonly cp: ControlPlane; install(options: InstallOptions): Promise<SimulatedInstall> } {
+  let cp: ControlPlane | undefined;
+  const installs: SimulatedInstall[] = [];
+  before(async () => {
+    cp = await startControlPlane();
+  });
+  after(async () => {
+    await Promise.all(installs.map((i) => i.stop()));
+    await cp?.stop();
+  });
+  return {
+    get cp() {
+      if (!cp) throw new Error('the control plane is not started yet');
+      return cp;
+    },
+    async install(options) {
+      const sim = await startInstall(this.cp, { controlPlaneNodes: 0, registry: false, ...options });
+      installs.push(sim);
+      return sim;
+    },
+  };
 }

@@ -130,3 +130,16 @@ test('CLI --help is generated from the same definitions as action.yml', async ()
   assert.match(help, /--kubeconfig PATH/);
   assert.match(help, /Exit codes: 0 success, 1 error .*, 2 timeout/);
 });
+
+test('kubeconfig: never a silent fallback to localhost; base64 and context checks', async () => {
+  const { loadKubeConfig } = await import('../../src/cluster/kubeconfig.ts');
+  const none = { HOME: '/nonexistent-home', KUBECONFIG: '/nonexistent/config' };
+  assert.throws(() => loadKubeConfig('', '', none), (e: unknown) => e instanceof InputError && e.input === 'kubeconfig' && /no kubeconfig file was found/.test(e.message));
+  const yaml = 'apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "https://10.0.0.1:6443"}\nusers:\n- name: u\n  user: {token: secret-token-value}\ncontexts:\n- name: ctx\n  context: {cluster: c, user: u}\ncurrent-context: ctx\n';
+  const loaded = loadKubeConfig(Buffer.from(yaml).toString('base64'), '', none);
+  assert.equal(loaded.config.getCurrentCluster()?.server, 'https://10.0.0.1:6443');
+  assert.ok(loaded.secrets.includes('secret-token-value'));
+  assert.throws(() => loadKubeConfig(yaml, 'other', none), (e: unknown) => e instanceof InputError && e.input === 'context' && /ctx/.test(e.message));
+  assert.throws(() => loadKubeConfig(yaml.replace('current-context: ctx\n', ''), '', none), (e: unknown) => e instanceof InputError && /no current-context/.test(e.message));
+  assert.throws(() => loadKubeConfig('%%% not yaml', '', none), (e: unknown) => e instanceof InputError && e.input === 'kubeconfig');
+});
