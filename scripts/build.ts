@@ -5,21 +5,26 @@ import { build } from 'esbuild';
 import { renderActionYaml } from './action-yaml.ts';
 
 const check = process.argv.includes('--check');
-const result = await build({
-  entryPoints: ['src/index.ts'],
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node24',
-  minify: true,
-  legalComments: 'none',
-  write: false,
-  // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
-  banner: { js: "import { createRequire as __ofiCreateRequire } from 'node:module'; const require = __ofiCreateRequire(import.meta.url);" },
-  logLevel: 'warning',
-});
+// CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
+const requireShim = "import { createRequire as __ofiCreateRequire } from 'node:module'; const require = __ofiCreateRequire(import.meta.url);";
+async function bundle(entry: string, banner: string): Promise<string> {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    minify: true,
+    legalComments: 'none',
+    write: false,
+    banner: { js: banner },
+    logLevel: 'warning',
+  });
+  return result.outputFiles[0]!.text;
+}
 const outputs = new Map<string, string>([
-  ['dist/index.js', result.outputFiles[0]!.text],
+  ['dist/index.js', await bundle('src/index.ts', requireShim)],
+  ['dist/cli.js', await bundle('src/cli-main.ts', `#!/usr/bin/env node\n${requireShim}`)],
   ['action.yml', renderActionYaml()],
 ]);
 const stale: string[] = [];
@@ -34,7 +39,7 @@ for (const [path, text] of outputs) {
   stale.push(path);
   if (!check) {
     mkdirSync('dist', { recursive: true });
-    writeFileSync(path, text);
+    writeFileSync(path, text, { mode: path.endsWith('cli.js') ? 0o755 : 0o644 });
   }
 }
 if (check && stale.length > 0) {
