@@ -60,6 +60,12 @@ export interface PolicyContext {
   readonly clientApprovals: (node: string) => number;
   /** Parsed requests are immutable (spec is); a cache saves re-parsing on every re-evaluation. */
   readonly parse?: (csr: Csr) => CertificateRequest;
+  /**
+   * A Node or listed machine other than `except` holding an address key (addressKey(), or a
+   * name), from an index the caller keeps; without it the holders are collected from `nodes` and
+   * `expected` for each serving decision, which costs O(machines) each.
+   */
+  readonly addressOwner?: (key: string, except: string) => string | undefined;
 }
 
 /**
@@ -163,9 +169,10 @@ function sanFailure(node: string, request: CertificateRequest, context: PolicyCo
     ...request.ipAddresses.map((ip) => ({ key: canonicalIp(ip) ?? ip, text: ip })),
     ...request.dnsNames.map((dns) => ({ key: canonicalDnsName(dns), text: dns })),
   ];
-  const others = addressOwners(node, context);
+  let others: Map<string, string> | undefined;
+  const ownerOf = (key: string) => (context.addressOwner ? context.addressOwner(key, node) : (others ??= addressOwners(node, context)).get(key));
   for (const san of sans) {
-    const owner = others.get(san.key);
+    const owner = ownerOf(san.key);
     if (owner !== undefined) return ['san-of-other-node', `${san.text} belongs to ${owner}`];
   }
   const expected = context.expected.get(node)!;
@@ -198,7 +205,8 @@ function addressOwners(node: string, context: PolicyContext): Map<string, string
   return owners;
 }
 
-const addressKey = (address: string): string => canonicalIp(address) ?? canonicalDnsName(address);
+/** The key an address is compared by: the canonical IP, else the lower-case DNS name. */
+export const addressKey = (address: string): string => canonicalIp(address) ?? canonicalDnsName(address);
 
 function parse(csr: Csr, context: PolicyContext): CertificateRequest | string {
   try {

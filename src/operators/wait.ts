@@ -1,3 +1,4 @@
+import { statusOf } from '../cluster/errors.ts';
 import type { ClusterGateway } from '../cluster/gateway.ts';
 import type { ClusterOperatorInfo } from '../cluster/objects.ts';
 import type { Log } from '../log.ts';
@@ -29,7 +30,12 @@ export interface OperatorWaitResult {
 /** Waits until every ClusterOperator (less the ignored) has been stable for the stable period. */
 export async function waitForStableOperators(gateway: ClusterGateway, options: OperatorWaitOptions): Promise<OperatorWaitResult> {
   const informer = gateway.clusterOperatorInformer(options.pollIntervalMs);
-  await informer.start();
+  try {
+    await informer.start();
+  } catch (error) {
+    if (statusOf(error) !== 404) throw error;
+    throw new Error('the cluster has no config.openshift.io ClusterOperator kind: is this an OpenShift cluster? Set wait-for-operators: false to skip the operator wait.');
+  }
   let clock = startClock(Date.now());
   let latest: Observation | undefined;
   try {

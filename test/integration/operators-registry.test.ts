@@ -170,3 +170,14 @@ test('a cluster without the registry Config kind (capability disabled) fails at 
   assert.match(run.stdout, /ImageRegistry capability is disabled/);
   assert.ok(Date.now() - started < 10_000);
 });
+
+test('a cluster without the ClusterOperator kind: a clear error, not a hang', { timeout: 60_000 }, async () => {
+  await cp.admin.request('DELETE', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/clusteroperators.config.openshift.io');
+  for (let i = 0; i < 50; i++) {
+    if ((await cp.admin.requestRaw('GET', '/apis/config.openshift.io/v1/clusteroperators')).status === 404) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const run = await runAction(cp, opInputs({}));
+  assert.equal(run.outputs.result, 'error');
+  assert.match(run.stdout, /::error::.*no config\.openshift\.io ClusterOperator kind.*wait-for-operators: false/);
+});
