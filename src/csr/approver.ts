@@ -3,7 +3,7 @@ import type { Informer } from '../cluster/informer.ts';
 import type { Csr, NodeInfo } from '../cluster/objects.ts';
 import type { Log } from '../log.ts';
 import type { ExpectedNode } from '../settings/settings.ts';
-import { CLIENT_SIGNER, decide, REASONS, SERVING_SIGNER, type Phase, type ReasonCode, type Verdict } from './policy.ts';
+import { addressKey, CLIENT_SIGNER, decide, REASONS, SERVING_SIGNER, type Phase, type ReasonCode, type Verdict } from './policy.ts';
 import { parseCertificateRequest, type CertificateRequest } from './x509.ts';
 
 export interface RefusedCsr {
@@ -52,7 +52,30 @@ export class CsrApprover {
   private readonly dispatchOrder = new Map<string, number>();
   private readonly clientApprovals = new Map<string, number>();
   private readonly parsed = new Map<string, CertificateRequest>();
+  /** The node each CSR is for (from its immutable spec), by uid. */
+  private readonly nodeOfCache = new Map<string, string | undefined>();
   private readonly readyAtStart = new Set<string>();
+  // Incremental evaluation (a thousand machines file two thousand CSRs; re-deciding every CSR and
+  // re-deriving every node's progress on each watch event was quadratic): only what changed since
+  // the last evaluation is looked at, everything after a re-list or an inventory change.
+  /** Names of the CSRs changed since the last evaluation. */
+  private readonly changedCsrs = new Set<string>();
+  /** Names of the Nodes changed since the last evaluation. */
+  private readonly changedNodes = new Set<string>();
+  private everythingChanged = true;
+  /** Refused CSRs are decided again when what a refusal depends on changed (Nodes, approval counts). */
+  private redecideRefused = false;
+  /** The Nodes, kept from the informer's events. */
+  private nodeMap = new Map<string, NodeInfo>();
+  /** Address keys (and names) -> the listed machines, and the Nodes, holding them. */
+  private expectedHolders = new Map<string, Set<string>>();
+  private readonly nodeHolders = new Map<string, Set<string>>();
+  private readonly nodeKeys = new Map<string, string[]>();
+  /** Listed nodes with an approved client CSR / an issued serving certificate seen (sticky). */
+  private readonly clientApprovedNodes = new Set<string>();
+  private readonly servingIssuedNodes = new Set<string>();
+  /** Listed nodes Ready with their serving certificate. */
+  private readonly doneNodes = new Set<string>();
   private readonly progress = new Map<string, NodeStatus & { registered: boolean }>();
   private readonly waiters: Array<() => void> = [];
   private readonly queue: Array<{ csr: Csr; verdict: Extract<Verdict, { kind: 'approve' }> }> = [];
@@ -76,6 +99,7 @@ export class CsrApprover {
     for (const name of this.expected.keys()) {
       this.progress.set(name, { name, ready: false, clientApproved: false, servingIssued: false, registered: false });
     }
+    this.indexExpected();
   }
 
   /** Replaces the inventory (a watched nodes file changed); newly listed machines are served at once. */
@@ -89,6 +113,11 @@ export class CsrApprover {
       if (!this.progress.has(name)) this.progress.set(name, { name, ready: false, clientApproved: false, servingIssued: false, registered: false });
     }
     this.options.log.info(`inventory now lists ${[...next.keys()].join(', ') || 'no machine'}`);
+    this.indexExpected();
+    this.clientApprovedNodes.clear();
+    this.servingIssuedNodes.clear();
+    for (const name of this.doneNodes) if (!next.has(name)) this.doneNodes.delete(name);
+    this.everythingChanged = true;
     this.scheduleEvaluation();
   }
 
@@ -98,8 +127,24 @@ export class CsrApprover {
     for (const node of this.nodes.values()) {
       if (this.expected.has(node.name) && node.ready) this.readyAtStart.add(node.name);
     }
-    this.csrs.onChange(() => this.scheduleEvaluation());
-    this.nodes.onChange(() => this.scheduleEvaluation());
+    this.indexNodes();
+    this.csrs.onChange((event, csr) => {
+      if (event === 'SYNC' || !csr) this.everythingChanged = true;
+      else this.changedCsrs.add(csr.name);
+      this.scheduleEvaluation();
+    });
+    this.nodes.onChange((event, node) => {
+      if (event === 'SYNC' || !node) {
+        this.indexNodes();
+        this.everythingChanged = true;
+      } else {
+        this.indexNode(node.name, event === 'DELETED' ? undefined : node);
+        this.changedNodes.add(node.name);
+      }
+      this.redecideRefused = true;
+      this.scheduleEvaluation();
+    });
+    this.everythingChanged = true;
     this.evaluate();
   }
 
@@ -148,23 +193,40 @@ export class CsrApprover {
   }
 
   allDone(): boolean {
-    return [...this.progress.values()].every((p) => p.ready && (p.servingIssued || this.readyAtStart.has(p.name)));
+    return this.doneNodes.size === this.progress.size;
+  }
+
+  private isDone(p: NodeStatus): boolean {
+    return p.ready && (p.servingIssued || this.readyAtStart.has(p.name));
   }
 
   /** For each unfinished node, what it still lacks, in words. */
   missing(): Array<{ node: string; lacks: string }> {
-    const result: Array<{ node: string; lacks: string }> = [];
-    for (const p of this.progress.values()) {
-      if (p.ready && (p.servingIssued || this.readyAtStart.has(p.name))) continue;
-      result.push({ node: p.name, lacks: this.describeLack(p) });
+    const unfinished = [...this.progress.values()].filter((p) => !this.isDone(p));
+    if (unfinished.length === 0) return [];
+    // One pass over the CSRs and refusals for all unfinished nodes.
+    const wanted = new Set(unfinished.map((p) => p.name));
+    const csrsOf = new Map<string, Csr[]>();
+    for (const csr of this.csrs.values()) {
+      const node = this.nodeOf(csr);
+      if (node === undefined || !wanted.has(node)) continue;
+      let list = csrsOf.get(node);
+      if (!list) csrsOf.set(node, (list = []));
+      list.push(csr);
     }
-    return result;
+    const refusalsOf = new Map<string, RefusedCsr[]>();
+    for (const r of this.refused.values()) {
+      if (!wanted.has(r.node) || this.approved.has(r.name)) continue;
+      let list = refusalsOf.get(r.node);
+      if (!list) refusalsOf.set(r.node, (list = []));
+      list.push(r);
+    }
+    return unfinished.map((p) => ({ node: p.name, lacks: this.describeLack(p, csrsOf.get(p.name) ?? [], refusalsOf.get(p.name) ?? []) }));
   }
 
-  private describeLack(p: NodeStatus & { registered: boolean }): string {
-    const mine = (signer: string) =>
-      this.csrs.values().filter((c) => c.signerName === signer && this.nodeOf(c) === p.name);
-    const refusal = (signer: string) => [...this.refused.values()].find((r) => r.node === p.name && r.signer === signer && !this.approved.has(r.name));
+  private describeLack(p: NodeStatus & { registered: boolean }, csrs: readonly Csr[], refusals: readonly RefusedCsr[]): string {
+    const mine = (signer: string) => csrs.filter((c) => c.signerName === signer);
+    const refusal = (signer: string) => refusals.find((r) => r.signer === signer);
     if (!p.registered) {
       const clients = mine(CLIENT_SIGNER);
       if (clients.some((c) => c.state === 'approved' && c.issued)) return 'client certificate issued, Node not registered';
@@ -184,9 +246,59 @@ export class CsrApprover {
   }
 
   private nodeOf(csr: Csr): string | undefined {
-    if (csr.signerName === SERVING_SIGNER) return csr.username.replace(/^system:node:/, '');
-    const cn = this.parse(csr)?.commonNames[0];
-    return cn?.startsWith('system:node:') ? cn.slice('system:node:'.length) : undefined;
+    const key = csr.uid || csr.name;
+    if (this.nodeOfCache.has(key)) return this.nodeOfCache.get(key);
+    let node: string | undefined;
+    if (csr.signerName === SERVING_SIGNER) node = csr.username.replace(/^system:node:/, '');
+    else {
+      const cn = this.parse(csr)?.commonNames[0];
+      node = cn?.startsWith('system:node:') ? cn.slice('system:node:'.length) : undefined;
+    }
+    this.nodeOfCache.set(key, node);
+    return node;
+  }
+
+  /** The listed machines' names and declared addresses, for the SAN ownership check. */
+  private indexExpected(): void {
+    this.expectedHolders = new Map();
+    for (const [name, machine] of this.expected) {
+      for (const key of [name, ...machine.ips, ...machine.dnsNames]) holders(this.expectedHolders, key).add(name);
+    }
+  }
+
+  private indexNodes(): void {
+    const nodes = this.nodes.values();
+    for (const name of [...this.nodeKeys.keys()]) this.indexNode(name, undefined);
+    this.nodeMap = new Map(nodes.map((n) => [n.name, n]));
+    for (const node of nodes) this.indexNode(node.name, node);
+  }
+
+  /** Records a Node's names and addresses (undefined: the Node is gone). */
+  private indexNode(name: string, node: NodeInfo | undefined): void {
+    for (const key of this.nodeKeys.get(name) ?? []) {
+      const set = this.nodeHolders.get(key);
+      set?.delete(name);
+      if (set?.size === 0) this.nodeHolders.delete(key);
+    }
+    this.nodeKeys.delete(name);
+    if (!node) {
+      this.nodeMap.delete(name);
+      return;
+    }
+    this.nodeMap.set(name, node);
+    const keys = [name, ...node.addresses.map((a) => addressKey(a.address))];
+    this.nodeKeys.set(name, keys);
+    for (const key of keys) holders(this.nodeHolders, key).add(name);
+  }
+
+  /** A holder of `key` other than `except`: a listed machine first, as the policy's own scan would name. */
+  private addressOwner(key: string, except: string): string | undefined {
+    for (const index of [this.expectedHolders, this.nodeHolders]) {
+      let owner: string | undefined;
+      for (const name of index.get(key) ?? []) if (name !== except) owner = name;
+      if (owner !== undefined) return owner;
+    }
+    return undefined;
   }
 
   private parse(csr: Csr): CertificateRequest | undefined {
@@ -213,20 +325,40 @@ export class CsrApprover {
 
   private evaluate(): void {
     if (this.stopped) return;
-    const nodes = new Map(this.nodes.values().map((n) => [n.name, n]));
-    this.updateProgress(nodes);
+    const everything = this.everythingChanged;
+    const changed = new Map<string, Csr>();
+    if (everything) {
+      for (const csr of this.csrs.values()) changed.set(csr.name, csr);
+    } else {
+      for (const name of this.changedCsrs) {
+        const csr = this.csrs.get(name);
+        if (csr) changed.set(name, csr);
+      }
+    }
+    this.updateProgress(everything, changed.values(), this.changedNodes);
+    const candidates = new Map(changed);
+    if (!everything && this.redecideRefused) {
+      for (const name of this.refused.keys()) {
+        const csr = this.csrs.get(name);
+        if (csr) candidates.set(name, csr);
+      }
+    }
+    this.everythingChanged = false;
+    this.redecideRefused = false;
+    this.changedCsrs.clear();
+    this.changedNodes.clear();
     const context = {
       expected: this.expected,
-      nodes,
+      nodes: this.nodeMap,
       clientApprovals: (node: string) => this.clientApprovals.get(node) ?? 0,
       parse: (csr: Csr) => {
         const parsed = this.parse(csr);
         if (!parsed) return parseCertificateRequest(csr.request);
         return parsed;
       },
+      addressOwner: (key: string, except: string) => this.addressOwner(key, except),
     };
-    const pending = this.csrs
-      .values()
+    const pending = [...candidates.values()]
       .filter((c) => c.state === 'pending' && !this.inFlight.has(c.name) && !this.approved.has(c.name))
       .sort((a, b) => phaseRank(a) - phaseRank(b) || b.createdAt - a.createdAt || a.name.localeCompare(b.name));
     for (const csr of pending) {
@@ -288,6 +420,9 @@ export class CsrApprover {
       }
     } catch (error) {
       if (verdict.phase === 'client') this.clientApprovals.set(verdict.node, (this.clientApprovals.get(verdict.node) ?? 1) - 1);
+      // Decided again at the next evaluation, as are the refusals the lower count may lift.
+      this.changedCsrs.add(csr.name);
+      this.redecideRefused = true;
       if (this.stopped) return;
       const status = (error as { status?: number }).status;
       if (status === 401 || status === 403) {
@@ -297,24 +432,28 @@ export class CsrApprover {
     }
   }
 
-  private updateProgress(nodes: Map<string, NodeInfo>): void {
-    const servingIssued = new Set<string>();
-    const clientApproved = new Set<string>();
-    for (const csr of this.csrs.values()) {
+  /** Progress of the listed nodes that `csrs` and `nodes` concern (all of them with `everything`). */
+  private updateProgress(everything: boolean, csrs: Iterable<Csr>, nodes: Iterable<string>): void {
+    const touched = new Set<string>(everything ? this.progress.keys() : nodes);
+    for (const csr of csrs) {
       if (csr.state !== 'approved') continue;
       const node = this.nodeOf(csr);
       if (!node || !this.expected.has(node)) continue;
-      if (csr.signerName === SERVING_SIGNER && csr.issued) servingIssued.add(node);
-      if (csr.signerName === CLIENT_SIGNER) clientApproved.add(node);
+      if (csr.signerName === SERVING_SIGNER && csr.issued) this.servingIssuedNodes.add(node);
+      else if (csr.signerName === CLIENT_SIGNER) this.clientApprovedNodes.add(node);
+      else continue;
+      touched.add(node);
     }
-    for (const [name, before] of this.progress) {
-      const node = nodes.get(name);
+    for (const name of touched) {
+      const before = this.progress.get(name);
+      if (!before) continue;
+      const node = this.nodeMap.get(name);
       const after = {
         name,
         registered: node !== undefined,
         ready: node?.ready ?? false,
-        clientApproved: before.clientApproved || clientApproved.has(name) || node !== undefined,
-        servingIssued: before.servingIssued || servingIssued.has(name),
+        clientApproved: before.clientApproved || this.clientApprovedNodes.has(name) || node !== undefined,
+        servingIssued: before.servingIssued || this.servingIssuedNodes.has(name),
       };
       const at = Date.now();
       if (after.registered && !before.registered) this.transition(name, 'registered', at, 'registered its Node');
@@ -322,6 +461,8 @@ export class CsrApprover {
       if (after.ready && !before.ready) this.transition(name, 'ready', at, 'is Ready');
       if (!after.ready && before.ready) this.options.log.info(`node ${name} is no longer Ready`);
       this.progress.set(name, after);
+      if (this.isDone(after)) this.doneNodes.add(name);
+      else this.doneNodes.delete(name);
     }
   }
 
@@ -336,3 +477,9 @@ export class CsrApprover {
 }
 
 const phaseRank = (csr: Csr): number => (csr.signerName === CLIENT_SIGNER ? 0 : 1);
+
+function holders(index: Map<string, Set<string>>, key: string): Set<string> {
+  let set = index.get(key);
+  if (!set) index.set(key, (set = new Set()));
+  return set;
+}

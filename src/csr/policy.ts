@@ -100,14 +100,7 @@ function decideClient(csr: Csr, context: PolicyContext): Verdict {
   const failure = firstFailure([
     () => (csr.username === BOOTSTRAPPER ? undefined : ['wrong-requester', `requested by ${csr.username}`]),
     () => (sameSet(csr.groups, BOOTSTRAPPER_GROUPS) ? undefined : ['wrong-groups', `groups ${csr.groups.join(', ')}`]),
-    () => usagesFailure(csr, CLIENT_USAGES),
-    () => {
-      const parsed = parse(csr, context);
-      if (typeof parsed === 'string') return ['unparsable-request', parsed];
-      request = parsed;
-      return request.signatureValid ? undefined : ['bad-signature', 'proof of possession failed'];
-    },
-    () => organizationFailure(request!),
+    ...requestChecks(csr, context, CLIENT_USAGES, (parsed) => (request = parsed)),
     () => {
       const name = nodeNameFromSubject(request!);
       if (name === undefined) return ['bad-common-name', `CN ${request!.commonNames.join(', ') || '(none)'}`];
@@ -139,14 +132,7 @@ function decideServing(csr: Csr, context: PolicyContext): Verdict {
       csr.groups.includes('system:nodes') && csr.groups.includes('system:authenticated')
         ? undefined
         : ['wrong-groups', `groups ${csr.groups.join(', ')}`],
-    () => usagesFailure(csr, SERVING_USAGES),
-    () => {
-      const parsed = parse(csr, context);
-      if (typeof parsed === 'string') return ['unparsable-request', parsed];
-      request = parsed;
-      return request.signatureValid ? undefined : ['bad-signature', 'proof of possession failed'];
-    },
-    () => organizationFailure(request!),
+    ...requestChecks(csr, context, SERVING_USAGES, (parsed) => (request = parsed)),
     () =>
       request!.commonNames.length === 1 && request!.commonNames[0] === csr.username
         ? undefined
@@ -162,6 +148,22 @@ function decideServing(csr: Csr, context: PolicyContext): Verdict {
   return failure
     ? { kind: 'refuse', phase: 'serving', node, reason: failure[0], detail: failure[1] }
     : { kind: 'approve', phase: 'serving', node };
+}
+
+/** The checks both phases share: usages, a parsable request signed by its key, O=system:nodes. */
+function requestChecks(csr: Csr, context: PolicyContext, usages: string[][], keep: (request: CertificateRequest) => void): Check[] {
+  let request: CertificateRequest | undefined;
+  return [
+    () => usagesFailure(csr, usages),
+    () => {
+      const parsed = parse(csr, context);
+      if (typeof parsed === 'string') return ['unparsable-request', parsed];
+      request = parsed;
+      keep(parsed);
+      return request.signatureValid ? undefined : ['bad-signature', 'proof of possession failed'];
+    },
+    () => organizationFailure(request!),
+  ];
 }
 
 function sanFailure(node: string, request: CertificateRequest, context: PolicyContext): [ReasonCode, string] | undefined {
