@@ -1,8 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Log } from './log.ts';
 import { newReport, toOutputs } from './report/report.ts';
+import { renderSummary } from './report/summary.ts';
 import { progressLine, renderText } from './report/text.ts';
+import { parseDuration } from './settings/duration.ts';
 import { execute } from './run.ts';
 import { INPUTS, type InputName } from './settings/inputs.ts';
 import { InputError, parseNodes } from './settings/settings.ts';
@@ -89,7 +91,14 @@ export async function main(argv: string[]): Promise<number> {
     }
   };
   const read = (name: InputName): string => {
-    if (name === 'kubeconfig') return values.kubeconfig ? readFileSync(String(values.kubeconfig), 'utf8') : '';
+    if (name === 'kubeconfig') {
+      if (!values.kubeconfig) return '';
+      try {
+        return readFileSync(String(values.kubeconfig), 'utf8');
+      } catch (error) {
+        throw new InputError('kubeconfig', `cannot read ${values.kubeconfig}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'a readable kubeconfig file');
+      }
+    }
     if (name === 'nodes' && values['nodes-file'] !== undefined) {
       if (values.nodes !== undefined) throw new InputError('nodes', 'both --nodes and --nodes-file are given', 'one of them');
       const text = readNodesFile();
@@ -108,9 +117,12 @@ export async function main(argv: string[]): Promise<number> {
     });
   }
   const report = newReport(Date.now(), values['dry-run'] === true);
+  const limit = (name: InputName) => parseDuration(String(values[name] ?? INPUTS.find((i) => i.name === name)!.default)) ?? 0;
   const ticker = tty
     ? setInterval(() => {
-        const deadline = report.startedAt + 60 * 60_000;
+        // An upper bound: the node phase, then the operator wait.
+        const nodesDone = report.nodes.length > 0 && report.nodes.every((n) => n.ready);
+        const deadline = report.startedAt + limit('nodes-timeout') + (nodesDone || report.nodes.length === 0 ? limit('operators-timeout') : 0);
         progress = progressLine(report, Date.now(), deadline);
         process.stderr.write(`\r\x1b[2K${progress}`);
       }, 1000)
@@ -151,15 +163,23 @@ export async function main(argv: string[]): Promise<number> {
     clearInterval(ticker);
     if (tty) process.stderr.write('\r\x1b[2K');
   }
-  const { report: final } = outcome;
+  const { report: final, settings } = outcome;
+  final.failure = final.failure.replace(/^Input '([^']+)'/, (_, n) => `Option --${n}`);
+  if (settings?.summary && process.env.GITHUB_STEP_SUMMARY) {
+    try {
+      appendFileSync(process.env.GITHUB_STEP_SUMMARY, renderSummary(final));
+    } catch (error) {
+      log.warning(`could not write the job summary: ${(error as Error).message}`);
+    }
+  }
   if (json) {
     const outputs = toOutputs(final);
     const text = new Set(['result', 'diagnostics-path']);
     const decoded = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, text.has(k) ? v : JSON.parse(v)]));
     process.stdout.write(`${JSON.stringify(decoded, null, 2)}\n`);
-  } else {
+  } else if (settings) {
     process.stdout.write(mask(renderText(final)));
   }
-  if (final.failure) process.stderr.write(`${mask(final.failure.replace(/^Input '([^']+)'/, (_, n) => `Option --${n}`))}\n`);
+  if (final.failure) process.stderr.write(`${mask(final.failure)}\n`);
   return EXIT[final.result];
 }

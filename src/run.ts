@@ -32,12 +32,12 @@ export interface RunOptions {
  * the runbook, and classify the outcome. Never throws: the report says what happened.
  */
 export async function execute(read: InputReader, hooks: ShellHooks, options: RunOptions = {}): Promise<{ report: RunReport; settings: Settings | undefined }> {
-  const report = hooks.report ?? newReport(Date.now(), read('dry-run').trim() === 'true');
-  if (read('kubeconfig').trim()) hooks.registerSecret(read('kubeconfig').trim());
+  const report = hooks.report ?? newReport(Date.now(), false);
   let settings: Settings | undefined;
   let gateway: ClusterGateway | undefined;
   let kubeconfigText = '';
   try {
+    if (read('kubeconfig').trim()) hooks.registerSecret(read('kubeconfig').trim());
     settings = parseSettings(read);
     report.dryRun = settings.dryRun;
     const kubeconfig = loadKubeConfig(settings.kubeconfig, settings.context);

@@ -11,13 +11,13 @@
 // flags are checked against --help by test/unit/docs.test.ts.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startControlPlane, type ControlPlane } from '../env/controlplane.ts';
 import { startInstall, type SimulatedInstall } from '../sim/install.ts';
-import { fencedBlocks } from '../unit/docs.test.ts';
+import { fencedBlocks } from '../unit/markdown.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const CLI = join(ROOT, 'dist/cli.js');
@@ -34,7 +34,7 @@ for (const block of fencedBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8')))
 }
 
 /** The block with the CLI of this checkout and the test kubeconfig (passed in the environment). */
-export function toScript(block: string): string {
+function toScript(block: string): string {
   const script = block
     .replace(/(^|[;&|(]\s*)openshift-finish-install(?=\s|$)/gm, '$1"$OFI_NODE" "$OFI_CLI"')
     .replace(/--kubeconfig(\s+|=)\S+/g, '--kubeconfig "$OFI_KUBECONFIG"');
@@ -45,6 +45,7 @@ export function toScript(block: string): string {
 let cp: ControlPlane;
 let sim: SimulatedInstall;
 let rogue: string;
+const dirs: string[] = [];
 
 before(async () => {
   cp = await startControlPlane();
@@ -61,6 +62,7 @@ before(async () => {
 after(async () => {
   await sim?.stop();
   await cp?.stop();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 interface Run {
@@ -74,6 +76,7 @@ function runExample(name: string): Promise<Run> {
   const block = runnable.get(name);
   assert.ok(block, `README.md has no sh block marked "# runnable-example: ${name}"`);
   const dir = mkdtempSync(join(tmpdir(), `ofi-readme-${name}-`));
+  dirs.push(dir);
   const child = spawn('bash', ['-c', toScript(block)], {
     cwd: dir,
     env: { PATH: process.env.PATH ?? '', HOME: dir, OFI_NODE: process.execPath, OFI_CLI: CLI, OFI_KUBECONFIG: cp.writeKubeconfig('action') },

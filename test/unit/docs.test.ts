@@ -9,25 +9,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { REASONS } from '../../src/csr/policy.ts';
+import { fencedBlocks } from './markdown.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
 const readme = read('README.md');
-
-interface Block {
-  lang: string;
-  text: string;
-  line: number;
-}
-
-/** Fenced code blocks of a Markdown text (``` fences at the start of a line). */
-export function fencedBlocks(markdown: string): Block[] {
-  const blocks: Block[] = [];
-  for (const match of markdown.matchAll(/^```([\w-]*)\n([\s\S]*?)^```[ \t]*$/gm)) {
-    blocks.push({ lang: match[1]!, text: match[2]!, line: markdown.slice(0, match.index).split('\n').length });
-  }
-  return blocks;
-}
 
 const readmeBlocks = fencedBlocks(readme);
 const exampleFiles = readdirSync(join(root, 'examples')).sort();
@@ -89,7 +75,7 @@ test('every file in examples/ is shown verbatim in a README code block', () => {
 });
 
 /** Problems in the uses of this action in one YAML source; also counts what it checked. */
-export function actionReferenceProblems(source: { where: string; docs: unknown[] }, counts = { uses: 0, withKeys: 0, stepRefs: 0, needsRefs: 0 }): string[] {
+function actionReferenceProblems(source: { where: string; docs: unknown[] }, counts = { uses: 0, withKeys: 0, stepRefs: 0, needsRefs: 0 }): string[] {
   const problems: string[] = [];
   for (const doc of source.docs) {
     const ids = new Set<string>();
@@ -169,7 +155,7 @@ test('the reference check catches an unknown input, output and job output', () =
 });
 
 /** The --flags given to openshift-finish-install in a text (shell lines, a unit file, a YAML string). */
-export function cliFlags(text: string): { commands: number; flags: string[] } {
+function cliFlags(text: string): { commands: number; flags: string[] } {
   let commands = 0;
   const flags: string[] = [];
   for (const line of text.replace(/\\\n\s*/g, ' ').split('\n')) {
@@ -267,6 +253,8 @@ const FAILURES = {
     'the imageregistry Config "cluster" did not appear before registry-timeout; is the image registry operator running?',
     'the cluster has no imageregistry.operator.openshift.io Config kind: the ImageRegistry capability is disabled; set registry-storage: keep',
     'Cancelled: the job was stopped before the install finished.',
+    'the cluster has no config.openshift.io ClusterOperator kind: is this an OpenShift cluster? Set wait-for-operators: false to skip the operator wait.',
+    "Grant the role in deploy/rbac.yaml to the action's identity.",
     'cannot read ',
     'exists but was not created by the registry operator',
     'does not exist; create it or set registry-pvc-size',
