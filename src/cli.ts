@@ -178,7 +178,8 @@ export async function main(argv: string[]): Promise<number> {
     const decoded = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, text.has(k) ? v : JSON.parse(v)]));
     process.stdout.write(`${JSON.stringify(decoded, null, 2)}\n`);
   } else if (settings) {
-    process.stdout.write(mask(renderText(final)));
+    // eslint-disable-next-line no-control-regex
+    process.stdout.write(mask(renderText(final)).replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, '?'));
   }
   if (final.failure) process.stderr.write(`${mask(final.failure)}\n`);
   return EXIT[final.result];

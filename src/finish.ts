@@ -1,4 +1,5 @@
 import type { ClusterGateway } from './cluster/gateway.ts';
+import { DeadlineError } from './errors.ts';
 import { CsrApprover } from './csr/approver.ts';
 import type { Log } from './log.ts';
 import { waitForStableOperators } from './operators/wait.ts';
@@ -17,7 +18,7 @@ export interface RunContext {
 }
 
 export class PermissionError extends Error {}
-export class DeadlineError extends Error {}
+export { DeadlineError };
 
 /**
  * The runbook: preflight, start approving node CSRs (kept running to the end), configure the
@@ -26,6 +27,9 @@ export class DeadlineError extends Error {}
  */
 export async function finishInstall(settings: Settings, report: RunReport, context: RunContext): Promise<void> {
   const { gateway, group, signal } = context;
+  // What holds before anything runs, so a failure still reports it (CONTRACT.md).
+  report.operatorsStable = !settings.waitForOperators;
+  report.nodesReady = settings.nodes.length === 0;
   await group('Preflight: permissions and registry plan', async () => {
     await preflight(settings, context);
     if (settings.registry.storage !== 'keep') await precheckRegistry(gateway, settings.registry);
@@ -91,8 +95,9 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
     const registryWait = async (log: Log) => {
       if (!outcome || !report.registry) return;
       if (settings.dryRun) return;
+      // registry-timeout covers the registry's own work: counted from when the wait starts.
       const readiness = await waitForRegistry(gateway, outcome.target, {
-        deadline: registryDeadline,
+        deadline: Math.max(registryDeadline, Date.now() + settings.registry.timeoutMs),
         log,
         signal,
         onReady: () => {

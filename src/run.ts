@@ -1,10 +1,10 @@
 import { ClusterGateway } from './cluster/gateway.ts';
 import { loadKubeConfig } from './cluster/kubeconfig.ts';
 import { DeadlineError, finishInstall, keepApproving, type RunContext } from './finish.ts';
-import type { Log } from './log.ts';
+import { oneLine, singleLineLog, type Log } from './log.ts';
 import { writeDiagnostics } from './report/diagnostics.ts';
 import { newReport, type RunReport } from './report/report.ts';
-import { InputError, parseSettings, type InputReader, type Settings } from './settings/settings.ts';
+import { parseSettings, type InputReader, type Settings } from './settings/settings.ts';
 
 export interface ShellHooks {
   readonly log: Log;
@@ -31,7 +31,8 @@ export interface RunOptions {
  * What every entry point does, whatever its shell: validate the inputs, load the kubeconfig, run
  * the runbook, and classify the outcome. Never throws: the report says what happened.
  */
-export async function execute(read: InputReader, hooks: ShellHooks, options: RunOptions = {}): Promise<{ report: RunReport; settings: Settings | undefined }> {
+export async function execute(read: InputReader, shell: ShellHooks, options: RunOptions = {}): Promise<{ report: RunReport; settings: Settings | undefined }> {
+  const hooks = { ...shell, log: singleLineLog(shell.log) };
   const report = hooks.report ?? newReport(Date.now(), false);
   let settings: Settings | undefined;
   let gateway: ClusterGateway | undefined;
@@ -54,7 +55,7 @@ export async function execute(read: InputReader, hooks: ShellHooks, options: Run
     report.result = 'success';
   } catch (error) {
     report.result = error instanceof DeadlineError ? 'timeout' : 'error';
-    report.failure = error instanceof InputError || error instanceof DeadlineError ? error.message : ((error as Error).message ?? String(error));
+    report.failure = oneLine(error instanceof Error ? error.message : String(error));
   }
   if (report.result !== 'success' && gateway && hooks.diagnosticsDir) {
     const cluster = gateway;

@@ -50,6 +50,8 @@ const REGISTRY = { group: 'imageregistry.operator.openshift.io', version: 'v1', 
 const OPERATORS = { group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators' } as const;
 export const REGISTRY_NAMESPACE = 'openshift-image-registry';
 const FIRST_CONTACT_RETRY_MS = 15_000;
+/** The reason of our Approved condition: tells our approvals from other approvers'. */
+export const APPROVAL_REASON = 'OpenShiftFinishInstallApproved';
 
 /** The one module that talks to Kubernetes: timeouts, retries, error wording, watch + re-list. */
 export class ClusterGateway {
@@ -118,8 +120,12 @@ export class ClusterGateway {
    */
   async approveCsr(csr: Csr, message: string): Promise<ApprovalOutcome> {
     let current: Csr | undefined = csr;
-    for (let attempt = 0; attempt < 5 && current; attempt++) {
-      if (current.state === 'approved') return 'already-approved';
+    for (let attempt = 0; current; attempt++) {
+      // A CSR deleted and re-created under the same name is another request: never approve
+      // what the policy did not see.
+      if (current.uid !== csr.uid) return 'gone';
+      // Our own earlier attempt may have succeeded after its response was lost.
+      if (current.state === 'approved') return current.approvedBy === APPROVAL_REASON ? 'approved' : 'already-approved';
       if (current.state === 'denied' || current.state === 'failed') return 'denied';
       try {
         await this.call(`approve CertificateSigningRequest ${csr.name}`, () =>
@@ -133,7 +139,7 @@ export class ClusterGateway {
                 spec: { request: current!.request, signerName: current!.signerName, usages: [...current!.usages] as never },
                 status: {
                   conditions: [
-                    { type: 'Approved', status: 'True', reason: 'OpenShiftFinishInstallApproved', message, lastUpdateTime: new Date() },
+                    { type: 'Approved', status: 'True', reason: APPROVAL_REASON, message, lastUpdateTime: new Date() },
                   ],
                 },
               },
@@ -145,11 +151,11 @@ export class ClusterGateway {
       } catch (error) {
         const status = statusOf(error);
         if (status === 404) return 'gone';
-        if (status !== 409) throw error;
+        if (status !== 409 || attempt >= 10) throw error;
         current = await this.readCsr(csr.name);
       }
     }
-    return current ? 'already-approved' : 'gone';
+    return 'gone';
   }
 
   async readCsr(name: string): Promise<Csr | undefined> {
@@ -198,6 +204,17 @@ export class ClusterGateway {
   }
 
   async createPvc(claim: { name: string; size: string; accessMode: string; storageClass: string }): Promise<PvcInfo> {
+    try {
+      return await this.createPvcOnce(claim);
+    } catch (error) {
+      // A retried create whose first attempt succeeded: the claim is there, as asked.
+      const existing = statusOf(error) === 409 ? await this.readPvc(claim.name) : undefined;
+      if (existing) return existing;
+      throw error;
+    }
+  }
+
+  private async createPvcOnce(claim: { name: string; size: string; accessMode: string; storageClass: string }): Promise<PvcInfo> {
     return toPvc(
       await this.call(`create PersistentVolumeClaim ${REGISTRY_NAMESPACE}/${claim.name}`, () =>
         this.core.createNamespacedPersistentVolumeClaim(
@@ -363,7 +380,11 @@ export class ClusterGateway {
           spec.path,
           { allowWatchBookmarks: true, resourceVersion: resourceVersion || undefined, timeoutSeconds: 300 },
           onEvent,
-          done,
+          (error: unknown) => {
+            // A dropped watch may be the first sign of an API server restart (see isTransient).
+            if (error && statusOf(error) === undefined && (error as Error).name !== 'TimeoutError') this.lastConnectionFailure = Date.now();
+            done(error);
+          },
         );
         return { stop: () => controller.abort() };
       },
@@ -386,11 +407,15 @@ interface ListResult {
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    const onAbort = () => {
       clearTimeout(timer);
       resolve();
-    });
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 

@@ -23,6 +23,9 @@ export interface InformerSource<T> {
  */
 export class Informer<T> {
   private readonly items = new Map<string, T>();
+  /** resourceVersion of each cached item, and of each item a watch saw deleted (tombstones). */
+  private readonly versions = new Map<string, number>();
+  private readonly tombstones = new Map<string, number>();
   private readonly listeners: Array<(event: InformerEvent, item: T | undefined) => void> = [];
   private resourceVersion = '';
   private stopped = false;
@@ -66,15 +69,33 @@ export class Informer<T> {
     this.currentWatch?.stop();
   }
 
+  /**
+   * Replaces the cache with a list, except where the watch already applied something newer
+   * while the list was in flight (a list is a snapshot at its resourceVersion: an item changed,
+   * created or deleted after it must not be rolled back).
+   */
   private async relist(): Promise<void> {
     const { items, resourceVersion } = await this.source.list();
     if (this.stopped) return;
-    this.items.clear();
+    const listed = Number(resourceVersion);
+    const newer = (version: number | undefined) => version !== undefined && Number.isFinite(listed) && version > listed;
+    const seen = new Set<string>();
     for (const raw of items) {
       const item = this.source.convert(raw);
-      this.items.set(this.source.key(item), item);
+      const key = this.source.key(item);
+      seen.add(key);
+      if (newer(this.versions.get(key)) || newer(this.tombstones.get(key))) continue;
+      this.items.set(key, item);
+      this.versions.set(key, versionOf(raw));
     }
-    this.resourceVersion = resourceVersion;
+    for (const key of [...this.items.keys()]) {
+      if (!seen.has(key) && !newer(this.versions.get(key))) {
+        this.items.delete(key);
+        this.versions.delete(key);
+      }
+    }
+    for (const [key, version] of this.tombstones) if (!newer(version)) this.tombstones.delete(key);
+    if (!(Number(this.resourceVersion) > listed)) this.resourceVersion = resourceVersion;
     this.emit('SYNC', undefined);
   }
 
@@ -109,8 +130,14 @@ export class Informer<T> {
       const item = this.source.convert(object);
       const key = this.source.key(item);
       if (rv) this.resourceVersion = rv;
-      if (type === 'DELETED') this.items.delete(key);
-      else this.items.set(key, item);
+      if (type === 'DELETED') {
+        this.items.delete(key);
+        this.versions.delete(key);
+        this.tombstones.set(key, versionOf(object));
+      } else {
+        this.items.set(key, item);
+        this.versions.set(key, versionOf(object));
+      }
       this.emit(type, item);
     };
     const done = (error: unknown) => {
@@ -152,4 +179,9 @@ export class Informer<T> {
   private emit(event: InformerEvent, item: T | undefined): void {
     for (const listener of this.listeners) listener(event, item);
   }
+}
+
+/** resourceVersions are etcd revisions in practice; NaN (never "newer") if one is not a number. */
+function versionOf(object: unknown): number {
+  return Number((object as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion ?? NaN);
 }

@@ -14,6 +14,8 @@ export interface Csr {
   /** base64 PEM, as in spec.request. */
   readonly request: string;
   readonly state: CsrState;
+  /** The reason of the Approved condition, when approved. */
+  readonly approvedBy?: string;
   readonly issued: boolean;
 }
 
@@ -92,6 +94,7 @@ export function toCsr(o: any): Csr {
     usages: o.spec?.usages ?? [],
     request: typeof o.spec?.request === 'string' ? o.spec.request : Buffer.from(o.spec?.request ?? []).toString('base64'),
     state,
+    ...(state === 'approved' ? { approvedBy: String(conditions.find((c) => c.type === 'Approved')?.reason ?? '') } : {}),
     issued: Boolean(o.status?.certificate && String(o.status.certificate).length > 0),
   };
 }

@@ -184,8 +184,9 @@ export class CsrApprover {
     return [...this.approved.keys()].sort((a, b) => order(a) - order(b));
   }
 
+  /** Refused requests still Pending (one approved by someone else or deleted is no longer ours to report). */
   refusedCsrs(): RefusedCsr[] {
-    return [...this.refused.values()].filter((r) => !this.approved.has(r.name));
+    return [...this.refused.values()].filter((r) => !this.approved.has(r.name) && this.csrs.get(r.name)?.state === 'pending');
   }
 
   nodeStatuses(): NodeStatus[] {
@@ -416,10 +417,11 @@ export class CsrApprover {
         this.timeline.push({ at: Date.now(), node: verdict.node, event: verdict.phase === 'client' ? 'client approved' : 'serving approved' });
         this.options.log.info(`approved ${what}`);
       } else {
-        this.options.log.info(`${what}: ${outcome === 'gone' ? 'deleted before approval' : `${outcome} by someone else`}`);
+        this.releaseClientSlot(verdict);
+        this.options.log.info(`${what}: ${outcome === 'gone' ? 'deleted (or replaced) before approval' : `${outcome} by someone else`}`);
       }
     } catch (error) {
-      if (verdict.phase === 'client') this.clientApprovals.set(verdict.node, (this.clientApprovals.get(verdict.node) ?? 1) - 1);
+      this.releaseClientSlot(verdict);
       // Decided again at the next evaluation, as are the refusals the lower count may lift.
       this.changedCsrs.add(csr.name);
       this.redecideRefused = true;
@@ -433,6 +435,11 @@ export class CsrApprover {
   }
 
   /** Progress of the listed nodes that `csrs` and `nodes` concern (all of them with `everything`). */
+  /** The storm guard counts approvals this run made; a request it did not approve frees its slot. */
+  private releaseClientSlot(verdict: Extract<Verdict, { kind: 'approve' }>): void {
+    if (verdict.phase === 'client') this.clientApprovals.set(verdict.node, Math.max(0, (this.clientApprovals.get(verdict.node) ?? 1) - 1));
+  }
+
   private updateProgress(everything: boolean, csrs: Iterable<Csr>, nodes: Iterable<string>): void {
     const touched = new Set<string>(everything ? this.progress.keys() : nodes);
     for (const csr of csrs) {

@@ -35,13 +35,25 @@ const SIGNATURE_HASH: Record<string, string | null> = {
   '1.3.101.112': null,
 };
 
+/**
+ * Exactly one PEM block, no headers, strict base64. The signer reads the first block Go's
+ * pem.Decode finds; accepting only input where that block is unambiguous guarantees the approver
+ * checks the very request that gets signed (a second block or a lenient decode could differ).
+ */
+const SINGLE_PEM = /^\s*-----BEGIN CERTIFICATE REQUEST-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END CERTIFICATE REQUEST-----\s*$/;
+
 /** Parses the base64 `spec.request` of a CSR (a PEM "CERTIFICATE REQUEST" block). */
 export function parseCertificateRequest(specRequest: string): CertificateRequest {
   const pem = Buffer.from(specRequest, 'base64').toString('latin1');
-  const match = /-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----([A-Za-z0-9+/=\s]+)-----END (?:NEW )?CERTIFICATE REQUEST-----/.exec(pem);
-  if (!match) throw new RequestParseError('spec.request holds no PEM CERTIFICATE REQUEST block');
-  const der = Buffer.from(match[1]!.replace(/\s+/g, ''), 'base64');
-  const outer = readSequence(new Reader(der).read(0x30));
+  const match = SINGLE_PEM.exec(pem);
+  if (!match) throw new RequestParseError('spec.request is not exactly one PEM CERTIFICATE REQUEST block without headers');
+  const body = match[1]!.replace(/[\r\n]+/g, '');
+  const der = Buffer.from(body, 'base64');
+  if (der.toString('base64') !== body) throw new RequestParseError('the PEM block is not strict base64');
+  const top = new Reader(der);
+  const outerNode = top.read(0x30);
+  if (!top.done()) throw new RequestParseError('trailing data after the certificate request');
+  const outer = readSequence(outerNode);
   const infoNode = outer.read(0x30);
   const algorithm = readSequence(outer.read(0x30));
   const signature = outer.read(0x03);

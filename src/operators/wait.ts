@@ -38,6 +38,7 @@ export async function waitForStableOperators(gateway: ClusterGateway, options: O
   }
   let clock = startClock(Date.now());
   let latest: Observation | undefined;
+  let stopListening = () => {};
   try {
     return await new Promise<OperatorWaitResult>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
@@ -64,10 +65,12 @@ export async function waitForStableOperators(gateway: ClusterGateway, options: O
         timer = setTimeout(tick, Math.max(10, Math.min(untilStable, options.deadline - now, 1000)));
       };
       informer.onChange(() => setImmediate(tick));
-      options.signal?.addEventListener('abort', tick);
+      options.signal?.addEventListener('abort', tick, { once: true });
+      stopListening = () => options.signal?.removeEventListener('abort', tick);
       tick();
     });
   } finally {
+    stopListening();
     informer.stop();
   }
 }

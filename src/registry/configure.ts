@@ -1,4 +1,5 @@
 import type { ClusterGateway } from '../cluster/gateway.ts';
+import { DeadlineError } from '../errors.ts';
 import type { RegistryConfig } from '../cluster/objects.ts';
 import type { Log } from '../log.ts';
 import type { RegistryRequest } from '../settings/settings.ts';
@@ -42,7 +43,7 @@ export async function waitForRegistryConfig(
     if (config === 'kind-missing') throw new RegistryUnavailable(CAPABILITY_DISABLED);
     if (config !== 'missing') return config;
     if (Date.now() >= options.deadline || options.signal?.aborted) {
-      throw new RegistryUnavailable('the imageregistry Config "cluster" did not appear before registry-timeout; is the image registry operator running?');
+      throw new DeadlineError('the imageregistry Config "cluster" did not appear before registry-timeout; is the image registry operator running?');
     }
     if (!logged) options.log.info('waiting for the image registry operator to create its Config "cluster"');
     logged = true;

@@ -93,3 +93,36 @@ test('a silently stalled watch is backed up by the periodic re-list', async () =
   informer.stop();
   assert.ok(events.filter((e) => e === 'SYNC').length >= 2);
 });
+
+test('a re-list served before newer watch events does not roll them back or resurrect deletions', async () => {
+  let emitLater: ((type: string, o: unknown) => void) | undefined;
+  let releaseList: (() => void) | undefined;
+  let lists = 0;
+  const source: InformerSource<Item> = {
+    kind: 'things',
+    list: async () => {
+      lists++;
+      if (lists === 1) return { items: [item('a', '1'), item('b', '1')], resourceVersion: '1' };
+      // The second list is a snapshot at rv 2, answered after the watch delivered rv 3 and 4.
+      await new Promise<void>((r) => (releaseList = r));
+      return { items: [item('a', '2'), item('b', '2')], resourceVersion: '2' };
+    },
+    watch: async (_rv, onEvent) => {
+      emitLater = onEvent;
+      return { stop: () => undefined };
+    },
+    convert: (o) => ({ name: (o as ReturnType<typeof item>).metadata.name, rv: (o as ReturnType<typeof item>).metadata.resourceVersion }),
+    key: (i) => i.name,
+  };
+  const informer = new Informer(source, 20, silentLog);
+  await informer.start();
+  await waitFor(() => releaseList !== undefined);
+  emitLater!('MODIFIED', item('a', '3'));
+  emitLater!('DELETED', item('b', '4'));
+  releaseList!();
+  await waitFor(() => lists >= 2);
+  await new Promise((r) => setTimeout(r, 10));
+  informer.stop();
+  assert.equal(informer.get('a')?.rv, '3', 'newer watch data kept');
+  assert.equal(informer.get('b'), undefined, 'deletion not undone');
+});

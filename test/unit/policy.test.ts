@@ -120,3 +120,22 @@ test('x509: subject, SANs and signature are read from a real request', () => {
   assert.equal(parsed.signatureValid, true);
   assert.equal(parseCertificateRequest(Buffer.from(tamperSignature(pem)).toString('base64')).signatureValid, false);
 });
+
+test('x509: only one unambiguous PEM block is read (the one the signer would sign)', () => {
+  const worker = buildCsr({ commonName: 'system:node:worker-0', organizations: ['system:nodes'] }).pem;
+  const master = buildCsr({ commonName: 'system:node:master-0', organizations: ['system:nodes'] }).pem;
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  const refused = (text: string) => decide({ ...client('worker-0'), request: b64(text) }, context());
+  const reason = (text: string) => {
+    const v = refused(text);
+    return v.kind === 'refuse' ? v.reason : v.kind;
+  };
+  assert.equal(reason(worker), 'approve');
+  assert.equal(reason(`${master}${worker}`), 'unparsable-request', 'two blocks');
+  assert.equal(reason(master.replace('-----\n', '-----\nProc-Type: 4,ENCRYPTED\n\n') + worker), 'unparsable-request', 'a header');
+  assert.equal(reason(worker.replace(/\n([A-Za-z0-9+/]{10})/, '\n$1=')), 'unparsable-request', 'not strict base64');
+  assert.equal(reason(`garbage\n${worker}`), 'unparsable-request', 'text before the block');
+  const der = Buffer.from(worker.split('\n').filter((l) => !l.startsWith('-----')).join(''), 'base64');
+  const trailing = Buffer.concat([der, Buffer.from([0x05, 0x00])]).toString('base64').replace(/(.{64})/g, '$1\n');
+  assert.equal(reason(`-----BEGIN CERTIFICATE REQUEST-----\n${trailing}\n-----END CERTIFICATE REQUEST-----\n`), 'unparsable-request', 'trailing data');
+});
