@@ -362,6 +362,10 @@ export class CsrApprover {
     const pending = [...candidates.values()]
       .filter((c) => c.state === 'pending' && !this.inFlight.has(c.name) && !this.approved.has(c.name))
       .sort((a, b) => phaseRank(a) - phaseRank(b) || b.createdAt - a.createdAt || a.name.localeCompare(b.name));
+    // A burst is decided a slice at a time: the first approvals leave at once, and the watch
+    // streams are read in between (an API server drops a watcher that falls behind).
+    for (const csr of pending.splice(DECISIONS_PER_PASS)) this.changedCsrs.add(csr.name);
+    if (this.changedCsrs.size > 0) this.scheduleEvaluation();
     for (const csr of pending) {
       const verdict = decide(csr, context);
       if (verdict.kind === 'ignore') continue;
@@ -484,6 +488,9 @@ export class CsrApprover {
 }
 
 const phaseRank = (csr: Csr): number => (csr.signerName === CLIENT_SIGNER ? 0 : 1);
+
+/** CSRs decided per evaluation pass (each new one costs a parse and a signature check). */
+const DECISIONS_PER_PASS = 32;
 
 function holders(index: Map<string, Set<string>>, key: string): Set<string> {
   let set = index.get(key);

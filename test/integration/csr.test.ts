@@ -3,6 +3,7 @@
 // control plane and isolate themselves by node names.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { nodeIdentity, SIGNER, USAGES } from '../sim/common.ts';
 import type { InstallOptions } from '../sim/install.ts';
 import { runAction, sharedControlPlane, startAction, type NodeOutput, type RefusedCsrOutput } from './harness.ts';
 
@@ -158,4 +159,21 @@ test('the action identity cannot approve for another signer (least privilege hol
     body: { ...(await readCsr(name)), status: { conditions: [{ type: 'Approved', status: 'True', reason: 'x', message: 'x' }] } },
   });
   assert.equal(response.status, 403);
+});
+
+test('a scheduled re-run on a finished cluster approves serving renewals, refusing one that names another node\'s address', { timeout: 120_000 }, async () => {
+  const sim = await install({ workers: [{ name: 'g-worker-0', addresses: ['10.1.6.10'] }, { name: 'g-worker-1', addresses: ['10.1.6.11'] }] });
+  const first = await runAction(bed.cp, nodeInputs(['g-worker-0', 'g-worker-1']));
+  assert.equal(first.outputs.result, 'success', first.stdout);
+  const renewal = (ips: string[]) =>
+    sim.adversary.file('renewal', { identity: nodeIdentity('g-worker-0'), signerName: SIGNER.kubeletServing, usages: USAGES.serving, spec: { commonName: 'system:node:g-worker-0', organizations: ['system:nodes'], dnsNames: ['g-worker-0'], ipAddresses: ips } });
+  const good = await renewal(['10.1.6.10']);
+  const stolen = await renewal(['10.1.6.10', '10.1.6.11']);
+  const rerun = await runAction(bed.cp, nodeInputs(['g-worker-0', 'g-worker-1']));
+  assert.equal(rerun.outputs.result, 'success', rerun.stdout);
+  assert.deepEqual(rerun.json<string[]>('approved-csrs'), [good]);
+  assert.deepEqual(await conditionTypes(good), ['Approved']);
+  assert.deepEqual(await conditionTypes(stolen), []);
+  const refused = rerun.json<RefusedCsrOutput[]>('refused-csrs').find((r) => r.name === stolen);
+  assert.equal(refused?.reason, 'san-of-other-node');
 });
