@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync } from 'node:fs';
+import { accessSync, appendFileSync, constants, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Log } from './log.ts';
 import { newReport, toOutputs } from './report/report.ts';
@@ -94,10 +94,13 @@ export async function main(argv: string[]): Promise<number> {
     if (name === 'kubeconfig') {
       if (!values.kubeconfig) return '';
       try {
-        return readFileSync(String(values.kubeconfig), 'utf8');
+        accessSync(String(values.kubeconfig), constants.R_OK);
       } catch (error) {
         throw new InputError('kubeconfig', `cannot read ${values.kubeconfig}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'a readable kubeconfig file');
       }
+      // Loaded as KUBECONFIG, so that any error about its content names the file.
+      process.env.KUBECONFIG = String(values.kubeconfig);
+      return '';
     }
     if (name === 'nodes' && values['nodes-file'] !== undefined) {
       if (values.nodes !== undefined) throw new InputError('nodes', 'both --nodes and --nodes-file are given', 'one of them');
