@@ -43,16 +43,10 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
   const nodesLog = tagged(context.log, 'nodes');
 
   const approver = settings.nodes.length > 0 ? new CsrApprover(gateway, { expected: settings.nodes, dryRun: settings.dryRun, pollIntervalMs: settings.pollIntervalMs, log: nodesLog }) : undefined;
-  const collect = () => {
-    if (!approver) {
-      report.nodesReady = true;
-      return;
-    }
-    report.approvedCsrs = approver.approvedCsrs();
-    report.refusedCsrs = approver.refusedCsrs();
-    report.nodes = approver.nodeStatuses();
-    report.nodesReady = approver.allDone();
-    report.nodesMissing = approver.missing();
+  /** Copies the approver's state into the report; `final` adds what only a failure needs. */
+  const collect = (final = false) => {
+    if (!approver) return;
+    snapshot(approver, report, final);
     report.timeline = [...approver.timeline, ...report.timeline.filter((t) => t.node === undefined)].sort((a, b) => a.at - b.at);
   };
   signal.addEventListener('abort', () => approver?.stop());
@@ -70,10 +64,10 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
         return;
       }
       const ok = await approver.waitForNodes(Date.now() + settings.nodesTimeoutMs);
-      collect();
+      collect(!ok);
       if (!ok) {
         if (signal.aborted) return;
-        const lacking = approver.missing().map((m) => `${m.node} (${m.lacks})`);
+        const lacking = report.nodesMissing.map((m) => `${m.node} (${m.lacks})`);
         throw new DeadlineError(`Nodes not Ready with serving certificates after ${formatDuration(settings.nodesTimeoutMs)}: ${lacking.join(', ')}.`);
       }
       log.info(`all ${settings.nodes.length} listed nodes are Ready with serving certificates`);
@@ -156,9 +150,18 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
     if (approver) {
       await approver.settled().catch(() => undefined);
       approver.stop();
-      collect();
+      collect(true);
     }
   }
+}
+
+function snapshot(approver: CsrApprover, report: RunReport, final: boolean): void {
+  report.approvedCsrs = approver.approvedCsrs();
+  report.refusedCsrs = approver.refusedCsrs();
+  report.nodes = approver.nodeStatuses();
+  report.nodesReady = approver.allDone();
+  // One pass over every CSR: only for the failure message and the diagnostics.
+  if (final) report.nodesMissing = approver.missing();
 }
 
 function tagged(log: Log, tag: string): Log {
@@ -203,9 +206,7 @@ export async function keepApproving(
     const reload = setInterval(() => {
       const nodes = context.reloadNodes?.();
       if (nodes) approver.updateExpected(nodes);
-      report.approvedCsrs = approver.approvedCsrs();
-      report.refusedCsrs = approver.refusedCsrs();
-      report.nodes = approver.nodeStatuses();
+      snapshot(approver, report, false);
     }, Math.min(settings.pollIntervalMs, 1000));
     const stop = () => {
       clearInterval(reload);
@@ -216,8 +217,5 @@ export async function keepApproving(
   });
   await approver.settled().catch(() => undefined);
   approver.stop();
-  report.approvedCsrs = approver.approvedCsrs();
-  report.refusedCsrs = approver.refusedCsrs();
-  report.nodes = approver.nodeStatuses();
-  report.nodesReady = approver.allDone();
+  snapshot(approver, report, true);
 }

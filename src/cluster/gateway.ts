@@ -57,8 +57,6 @@ export const APPROVAL_REASON = 'OpenShiftFinishInstallApproved';
 /** The one module that talks to Kubernetes: timeouts, retries, error wording, watch + re-list. */
 export class ClusterGateway {
   readonly server: string;
-  /** API calls made, watches included (for the benchmark). */
-  requestCount = 0;
   private readonly certificates: CertificatesV1Api;
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
@@ -358,7 +356,6 @@ export class ClusterGateway {
     try {
       return await pRetry(
         async () => {
-          this.requestCount++;
           try {
             const result = await fn();
             this.everConnected = true;
@@ -449,7 +446,6 @@ export class ClusterGateway {
         return { items: result.items ?? [], resourceVersion: result.metadata?.resourceVersion ?? '' };
       },
       watch: async (resourceVersion, onEvent, done) => {
-        this.requestCount++;
         const controller = await this.watcher.watch(
           spec.path,
           { allowWatchBookmarks: true, resourceVersion: resourceVersion || undefined, timeoutSeconds: 300 },

@@ -3,7 +3,7 @@ import type { Informer } from '../cluster/informer.ts';
 import type { Csr, NodeInfo } from '../cluster/objects.ts';
 import type { Log } from '../log.ts';
 import type { ExpectedNode } from '../settings/settings.ts';
-import { addressKey, CLIENT_SIGNER, decide, REASONS, SERVING_SIGNER, type Phase, type ReasonCode, type Verdict } from './policy.ts';
+import { addressKey, CLIENT_SIGNER, decide, nodeNameFromSubject, REASONS, SERVING_SIGNER, type Phase, type ReasonCode, type Verdict } from './policy.ts';
 import { parseCertificateRequest, type CertificateRequest } from './x509.ts';
 
 export interface RefusedCsr {
@@ -252,8 +252,8 @@ export class CsrApprover {
     let node: string | undefined;
     if (csr.signerName === SERVING_SIGNER) node = csr.username.replace(/^system:node:/, '');
     else {
-      const cn = this.parse(csr)?.commonNames[0];
-      node = cn?.startsWith('system:node:') ? cn.slice('system:node:'.length) : undefined;
+      const parsed = this.parse(csr);
+      node = parsed ? nodeNameFromSubject(parsed) : undefined;
     }
     this.nodeOfCache.set(key, node);
     return node;
@@ -438,12 +438,12 @@ export class CsrApprover {
     }
   }
 
-  /** Progress of the listed nodes that `csrs` and `nodes` concern (all of them with `everything`). */
   /** The storm guard counts approvals this run made; a request it did not approve frees its slot. */
   private releaseClientSlot(verdict: Extract<Verdict, { kind: 'approve' }>): void {
     if (verdict.phase === 'client') this.clientApprovals.set(verdict.node, Math.max(0, (this.clientApprovals.get(verdict.node) ?? 1) - 1));
   }
 
+  /** Progress of the listed nodes that `csrs` and `nodes` concern (all of them with `everything`). */
   private updateProgress(everything: boolean, csrs: Iterable<Csr>, nodes: Iterable<string>): void {
     const touched = new Set<string>(everything ? this.progress.keys() : nodes);
     for (const csr of csrs) {

@@ -228,7 +228,8 @@ function organizationFailure(request: CertificateRequest): [ReasonCode, string] 
     : ['wrong-organization', `O ${request.organizations.join(', ') || '(none)'}`];
 }
 
-function nodeNameFromSubject(request: CertificateRequest): string | undefined {
+/** The node a kubelet request is for: its one CN, `system:node:<name>`. */
+export function nodeNameFromSubject(request: CertificateRequest): string | undefined {
   if (request.commonNames.length !== 1) return undefined;
   const cn = request.commonNames[0]!;
   return cn.startsWith(NODE_PREFIX) && cn.length > NODE_PREFIX.length ? cn.slice(NODE_PREFIX.length) : undefined;
