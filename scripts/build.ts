@@ -5,6 +5,8 @@ import { build } from 'esbuild';
 import { renderActionYaml } from './action-yaml.ts';
 
 const check = process.argv.includes('--check');
+// The version printed by `openshift-finish-install --version`: package.json is its only source.
+const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
 const requireShim = "import { createRequire as __ofiCreateRequire } from 'node:module'; const require = __ofiCreateRequire(import.meta.url);";
 async function bundle(entry: string, banner: string): Promise<string> {
@@ -18,6 +20,7 @@ async function bundle(entry: string, banner: string): Promise<string> {
     legalComments: 'none',
     write: false,
     banner: { js: banner },
+    define: { __OFI_VERSION__: JSON.stringify(version) },
     logLevel: 'warning',
   });
   return result.outputFiles[0]!.text;

@@ -8,6 +8,7 @@ import { parseDuration } from './settings/duration.ts';
 import { execute } from './run.ts';
 import { INPUTS, type InputName } from './settings/inputs.ts';
 import { InputError, parseNodes } from './settings/settings.ts';
+import { VERSION } from './version.ts';
 
 /** Exit codes, documented in --help and the README. */
 export const EXIT = { success: 0, error: 1, timeout: 2 } as const;
@@ -19,6 +20,7 @@ const EXTRA_OPTIONS = {
   output: { type: 'string', help: 'text|json', description: 'Print the result as a readable report (default) or as JSON with the action outputs.' },
   'diagnostics-dir': { type: 'string', help: 'PATH', description: 'When the run does not succeed, write diagnostics (unstable operators, node events, refused CSRs) here.' },
   watch: { type: 'boolean', help: '', description: 'Keep approving the requests of the listed machines (serving renewals, late machines) until stopped.' },
+  version: { type: 'boolean', help: '', description: 'Print the version and exit.' },
   help: { type: 'boolean', help: '', description: 'Show this help.' },
 } as const;
 
@@ -61,6 +63,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (values.help) {
     process.stdout.write(`${helpText()}\n`);
+    return EXIT.success;
+  }
+  if (values.version) {
+    process.stdout.write(`${VERSION}\n`);
     return EXIT.success;
   }
   const json = values.output === 'json';
