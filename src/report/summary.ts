@@ -1,3 +1,4 @@
+import { offsetText, renderGantt, timelineRows } from './gantt.ts';
 import type { RunReport } from './report.ts';
 
 /** GitHub rejects a step summary above 1 MiB; keep well below. */
@@ -67,7 +68,10 @@ export function renderSummary(report: RunReport): string {
   if (report.timeline.length > 0) {
     parts.push(
       '### Timeline',
+      ...timelineOverview(report),
+      '<details><summary>Every event</summary>',
       table(['+time', 'What'], report.timeline.map((t) => [`${Math.round((t.at - report.startedAt) / 1000)}s`, t.node ? `${t.node}: ${t.event}` : t.event])),
+      '</details>',
     );
   }
   let text = parts.join('\n\n') + '\n';
@@ -76,3 +80,16 @@ export function renderSummary(report: RunReport): string {
 }
 
 const yes = (value: boolean) => (value ? 'yes' : 'no');
+
+/** When each row got there, as a short table (for readers without Mermaid), then the chart. */
+function timelineOverview(report: RunReport): string[] {
+  const rows = timelineRows(report);
+  if (rows.length === 0) return [];
+  const at = (ms: number | undefined, word = '') => (ms === undefined ? '-' : `${offsetText(ms)}${word}`);
+  const overview = table(
+    ['', 'Client approved', 'Serving issued', 'Ready'],
+    rows.map((r) => [r.name, at(r.at.client), at(r.at.serving), r.at.registry !== undefined ? at(r.at.registry, ' (ready)') : r.at.operators !== undefined ? at(r.at.operators, ' (stable)') : at(r.at.ready)]),
+  );
+  const chart = renderGantt(report);
+  return chart ? [overview, chart] : [overview];
+}

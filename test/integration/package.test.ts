@@ -44,4 +44,5 @@ test('the installed package approves the listed machines and writes its report',
   assert.ok(!stderr.includes(cp.actionToken) && !stdout.includes(cp.actionToken), 'the token never printed');
   const markdown = readFileSync(summary, 'utf8');
   assert.match(markdown, /^## OpenShift finish-install: ✅ success/);
+  assert.match(markdown, /```mermaid\n---\ndisplayMode: compact\n---\ngantt\n/);
 });

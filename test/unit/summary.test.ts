@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { newReport, toOutputs } from '../../src/report/report.ts';
+import { mermaidText } from '../../src/report/gantt.ts';
+import { newReport, toOutputs, type RunReport } from '../../src/report/report.ts';
 import { cell, renderSummary, SUMMARY_LIMIT } from '../../src/report/summary.ts';
 
 test('summary escapes cluster-provided text', () => {
@@ -27,4 +28,27 @@ test('outputs are all present and JSON where the contract says so', () => {
   assert.equal(outputs['duration-seconds'], '2');
   assert.equal(outputs.registry, '{}');
   for (const key of ['approved-csrs', 'refused-csrs', 'nodes', 'unstable-operators']) assert.deepEqual(JSON.parse(outputs[key]!), []);
+});
+
+test('summary timeline: a short table, then one Mermaid gantt chart, then every event', () => {
+  const report = newReport(1_000_000, false);
+  report.nodes = [{ name: 'worker-0', clientApproved: true, servingIssued: true, ready: true } as RunReport['nodes'][number]];
+  report.timeline = [
+    { at: 1_012_400, node: 'worker-0', event: 'client approved' },
+    { at: 1_031_800, node: 'worker-0', event: 'serving issued' },
+    { at: 1_029_500, node: 'worker-0', event: 'ready' },
+  ];
+  report.finishedAt = 1_040_000;
+  const text = renderSummary(report);
+  assert.match(text, /\| worker-0 \| \+12\.4s \| \+31\.8s \| \+29\.5s \|/);
+  assert.equal([...text.matchAll(/^```mermaid\n---\ndisplayMode: compact\n---\ngantt\n/gm)].length, 1);
+  assert.match(text, /section worker-0\n.*:t0, 1000000, 12400ms\n.*:done, t1, 1012400, 17100ms\n {4}client approved \+12\.4s, Ready \+29\.5s, serving issued \+31\.8s:active, t2, 1029500, 2300ms\n```/);
+  assert.ok(text.indexOf('```mermaid') < text.indexOf('<details><summary>Every event</summary>'));
+  assert.equal(renderSummary({ ...report, dryRun: true }).includes('```mermaid'), false, 'no chart of a dry-run');
+});
+
+test('Mermaid text: only a safe set of characters is left as is', () => {
+  assert.equal(mermaidText('worker-0.ocp.example.com'), 'worker-0.ocp.example.com');
+  assert.equal(mermaidText('a:b;c#d%e\n`f'), 'a#58;b#59;c#35;d#37;e #96;f');
+  assert.equal(mermaidText('x'.repeat(500)).length, 200);
 });
