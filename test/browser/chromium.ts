@@ -3,7 +3,7 @@
 // clean machine (`.ci/run`, as root) needs nothing by hand: about 124 MB of packages, 414 MB
 // installed, under a minute here. CHROMIUM_BIN points at another Chromium instead.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
@@ -32,14 +32,17 @@ export function ensureChromium(): string {
   return CHROMIUM;
 }
 
-/** A headless Chromium with a fresh profile, no network chatter of its own, no sandbox (root in CI). */
+/** A headless Chromium with a fresh profile (deleted on close), no network chatter of its own, no sandbox (root in CI). */
 export async function launchChromium(): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'ofi-chromium-')), {
+  const profile = mkdtempSync(join(tmpdir(), 'ofi-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: ensureChromium(),
     headless: true,
     viewport: { width: 1100, height: 600 },
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+  context.on('close', () => rmSync(profile, { recursive: true, force: true }));
+  return context;
 }
 
 if (import.meta.main) {

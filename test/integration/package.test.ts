@@ -21,6 +21,7 @@ before(async () => {
 after(async () => {
   await sim?.stop();
   await cp?.stop();
+  installed?.remove();
 });
 
 test('the installed package approves the listed machines and writes its report', { timeout: 180_000 }, async () => {

@@ -9,8 +9,9 @@ import { packAndInstall } from './package.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string; dependencies?: object };
 
-test('npm pack installs with npm install -g and gives a working command', { timeout: 120_000 }, () => {
+test('npm pack installs with npm install -g and gives a working command', { timeout: 120_000 }, (t) => {
   const installed = packAndInstall();
+  t.after(() => installed.remove());
   const examples = installed.files.filter((f) => f.startsWith('examples/'));
   assert.ok(examples.length >= 5, `the examples are in the package: ${installed.files.join(', ')}`);
   assert.deepEqual(

@@ -2,7 +2,7 @@
 // would (`npm install -g ./openshift-finish-install-*.tgz`), offline: the bundles carry every
 // dependency, so the install must not need the registry.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -17,6 +17,8 @@ export interface InstalledPackage {
   command: string;
   /** PATH with this Node first, so that the command's `#!/usr/bin/env node` finds Node 24. */
   path: string;
+  /** Deletes the tarball and the prefix. */
+  remove(): void;
 }
 
 function npm(args: string[], cwd: string, path: string): string {
@@ -33,5 +35,11 @@ export function packAndInstall(): InstalledPackage {
   const prefix = join(dir, 'prefix');
   // --offline: installing must not fetch anything; a dependency left out of the bundles fails here.
   npm(['install', '--global', '--offline', '--prefix', prefix, tarball], dir, path);
-  return { tarball, files: packed!.files.map((f) => f.path).sort(), command: join(prefix, 'bin', 'openshift-finish-install'), path };
+  return {
+    tarball,
+    files: packed!.files.map((f) => f.path).sort(),
+    command: join(prefix, 'bin', 'openshift-finish-install'),
+    path,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
