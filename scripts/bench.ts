@@ -159,6 +159,14 @@ function goals(): Goal[] {
   return out;
 }
 
+function etcdVersion(): string {
+  try {
+    return /etcd Version: (\S+)/.exec(execFileSync(bins.etcd, ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 function machine(): string[] {
   const cpuModel = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
   const version = (bin: string, args: string[]) => {
@@ -174,7 +182,7 @@ function machine(): string[] {
     `- kernel: ${version('uname', ['-sr'])}`,
     `- Node: ${process.version} (the action, the simulator and the bench)`,
     `- kube-apiserver: ${version(bins.apiserver, ['--version'])}, etcd: ${version(bins.etcd, ['--version'])}`,
-    ...(kubectl ? [`- kubectl (shell loops): ${version(kubectl, ['version', '--client', '--short'])}`] : []),
+    ...(kubectl ? [`- kubectl (shell loops): ${version(kubectl, ['version', '--client'])}`] : []),
     `- bundle: dist/index.js, ${bundleBytes} bytes`,
   ];
 }
@@ -232,8 +240,8 @@ and a ratio marked ≤ an upper bound.
   \`nodes\` listing every worker with its IP and DNS name, \`wait-for-operators: false\`,
   \`stable-period: 0s\`, \`poll-interval: 10s\` (the default). *loop 10 s / loop 1 s*: the documented
   \`kubectl get csr -o go-template='{{range .items}}{{if not .status}}{{.metadata.name}}{{"\\n"}}{{end}}{{end}}' | xargs --no-run-if-empty kubectl certificate approve\`
-  in \`while true; do …; sleep N; done\`, as the admin identity, kubectl 1.20.2 built from the same
-  Debian source as the control plane (\`scripts/bench/build-kubectl.sh\`). *raw loop*
+  in \`while true; do …; sleep N; done\`, as the admin identity, with a kubectl of the control
+  plane's version built from the same wrapper module (\`test/env/go/kube-1.34\`). *raw loop*
   (\`scripts/bench/raw-approver.ts\`, a child process): list all CSRs, PUT \`…/approval\` on every
   pending one, 16 in flight (the action's concurrency), no checks, repeat at once — what the
   server itself allows.
@@ -263,8 +271,8 @@ and a ratio marked ≤ an upper bound.
 function render(all: RunResult[], minutes: number): string {
   const parts: string[] = [];
   parts.push('# Benchmarks\n');
-  parts.push(`The action (\`dist/index.js\`) against the documented shell loop (\`sleep 10\` and \`sleep 1\`) and the raw approval limit, on a real Kubernetes 1.20.2 control plane with simulated kubelets. Measured ${startedAt.slice(0, 16).replace('T', ' ')} UTC; the whole run took ${minutes.toFixed(1)} minutes.\n`);
-  parts.push('Reproduce: `npm ci && npm run bench` (the first run builds the control plane and kubectl from Debian sources, about 10 minutes; `KUBECTL_BIN` points at an existing kubectl 1.20).\n');
+  parts.push(`The action (\`dist/index.js\`) against the documented shell loop (\`sleep 10\` and \`sleep 1\`) and the raw approval limit, on a real Kubernetes ${bins.kubeVersion} control plane (etcd ${etcdVersion()}; Node authorizer, RBAC and NodeRestriction on, as OpenShift 4.21 runs it) with simulated kubelets. Measured ${startedAt.slice(0, 16).replace('T', ' ')} UTC; the whole run took ${minutes.toFixed(1)} minutes.\n`);
+  parts.push('Reproduce: `npm ci && npm run bench` (the first run builds the control plane and kubectl from their Go modules, see `test/env/ensure.ts`; `KUBECTL_BIN` points at another kubectl).\n');
   parts.push('## Machine\n');
   parts.push(`${machine().join('\n')}\n`);
   for (const sc of scenarios) {

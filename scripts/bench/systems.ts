@@ -254,14 +254,4 @@ function startShellLoop(cp: ControlPlane, sleepSeconds: number, kubectl: string)
   };
 }
 
-/** Ensures kubectl exists (building it once, see build-kubectl.sh) and returns its path. */
-export async function ensureKubectl(): Promise<string> {
-  const script = fileURLToPath(new URL('./build-kubectl.sh', import.meta.url));
-  const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout!.on('data', (c) => (out += c));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const path = out.trim().split('\n').pop() ?? '';
-  if (code !== 0 || !path) throw new Error(`building kubectl failed (exit ${code}); see ~/.cache/openshift-finish-install/kubectl-build.log`);
-  return path;
-}
+export { ensureKubectl } from '../../test/env/ensure.ts';

@@ -1,7 +1,8 @@
-// A real Kubernetes 1.20 control plane on loopback for the integration tests: etcd, kube-apiserver
-// with RBAC and token authentication, and kube-controller-manager running only the CSR signer.
-// The OpenShift kinds the action uses are installed as CRDs (crds.yaml), the action's RBAC from
-// deploy/rbac.yaml. See DOMAIN.md section 8 for why these binaries and patches.
+// A real control plane on loopback for the integration tests, the demo and the benchmark: etcd,
+// kube-apiserver with token authentication, the Node authorizer, RBAC and NodeRestriction (as
+// OpenShift runs it), and kube-controller-manager running only the CSR signer. Kubernetes 1.34 by
+// default, 1.29 with OFI_KUBE_LEG=oldest (ensure.ts). OpenShift's own CRDs are installed unchanged
+// (openshift-crds.ts), the action's RBAC from deploy/rbac.yaml.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -13,7 +14,8 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
 import { createClient, destroyClient, KubeApiError, type KubeClient } from './client.ts';
-import { ensureBinaries, type Binaries } from './ensure.ts';
+import { currentLeg, ensureBinaries, type Binaries, type Leg } from './ensure.ts';
+import { openshiftCrds, type Crd } from './openshift-crds.ts';
 
 export interface Identity { token: string; user: string; groups: string[] }
 
@@ -26,6 +28,9 @@ export interface ControlPlane {
   adminToken: string;
   /** Temp dir holding certificates, kubeconfigs, etcd data and the logs (etcd.log, kube-apiserver.log, kube-controller-manager.log). */
   dir: string;
+  /** The Kubernetes version the API server reports (`/version` gitVersion), and the leg it belongs to. */
+  version: string;
+  leg: Leg;
   /** Milliseconds spent in startControlPlane(): etcd healthy, API server ready, everything installed. */
   timings: { etcd: number; apiServer: number; total: number };
   kubeconfig(who: 'admin' | 'action'): string;
@@ -51,10 +56,9 @@ export const NODE_BOOTSTRAPPER = {
 const NAMESPACES = ['default', 'openshift-image-registry', 'openshift-machine-config-operator', 'openshift-finish-install'];
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
-// On SIGTERM, 1.20 stops listening and finishes short requests at once, but then waits for open
+// On SIGTERM, the API server stops listening and finishes short requests at once, but then waits for open
 // watches to end on their own (up to a minute): cut them off as a crashing or killed server would.
 const APISERVER_GRACE_MS = 2_000;
-const ENV_DIR = new URL('.', import.meta.url);
 const REPO_DIR = new URL('../../', import.meta.url);
 
 const run = promisify(execFile);
@@ -74,8 +78,9 @@ export interface ControlPlaneOptions {
 
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const t0 = Date.now();
+  const leg = currentLeg();
   const [bins, dir, [etcdPort, peerPort, apiPort]] = await Promise.all([
-    ensureBinaries(),
+    ensureBinaries(leg),
     mkdtemp(join(tmpdir(), 'ofi-controlplane-')),
     freePorts(3),
   ]);
@@ -133,11 +138,15 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     const url = `https://127.0.0.1:${apiPort}`;
     const apiserverArgs = [
       `--etcd-servers=${etcdUrl}`,
-      '--bind-address=127.0.0.1', `--secure-port=${apiPort}`, '--insecure-port=0', '--advertise-address=127.0.0.1',
+      '--bind-address=127.0.0.1', `--secure-port=${apiPort}`, '--advertise-address=127.0.0.1',
       `--cert-dir=${join(dir, 'pki')}`,
       `--tls-cert-file=${pki.servingCert}`, `--tls-private-key-file=${pki.servingKey}`,
       `--token-auth-file=${join(dir, 'tokens.csv')}`,
-      '--authorization-mode=RBAC',
+      // As OpenShift: nodes are authorized by the Node authorizer (no RBAC binding for
+      // system:nodes), and NodeRestriction limits each to its own Node and, since 1.31, to kubelet
+      // CSRs for its own name.
+      '--authorization-mode=Node,RBAC',
+      '--enable-admission-plugins=NodeRestriction',
       '--service-account-issuer=https://kubernetes.default.svc',
       `--service-account-key-file=${pki.saPub}`, `--service-account-signing-key-file=${pki.saKey}`,
       '--service-cluster-ip-range=10.96.0.0/24',
@@ -178,24 +187,26 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         '--controllers=csrsigning',
         `--cluster-signing-cert-file=${pki.signerCert}`, `--cluster-signing-key-file=${pki.signerKey}`,
         '--leader-elect=false', '--use-service-account-credentials=false',
-        '--port=0', '--secure-port=0',
+        '--secure-port=0',
         ...(opts.signerArgs ?? []),
       ], log);
-      // No serving port to probe: the kubelet signers are ready once their caches have synced.
+      // No serving port to probe: the kubelet signers are ready once their caches have synced
+      // ("Caches are synced" controller="certificate-csrsigning-kubelet-client", one line each).
       await waitFor(procs.signer, async () => {
-        const text = (await readFile(log, 'utf8')).slice(from);
-        return ['kubelet-client', 'kubelet-serving'].every((s) => text.includes(`Caches are synced for certificate-csrsigning-${s}`));
+        const lines = (await readFile(log, 'utf8')).slice(from).split('\n').filter((l) => l.includes('Caches are synced'));
+        return ['kubelet-client', 'kubelet-serving'].every((s) => lines.some((l) => l.includes(`certificate-csrsigning-${s}"`) || l.endsWith(`certificate-csrsigning-${s}`)));
       });
     };
 
     await Promise.all([
       opts.signer === false ? undefined : startSigner(),
-      installClusterObjects(admin),
+      installClusterObjects(admin, leg),
     ]);
+    const version = String((await admin.request('GET', '/version')).gitVersion);
 
     const timings = { etcd: tEtcd - t0, apiServer: tApi - tEtcd, total: Date.now() - t0 };
     return {
-      url, caPem: pki.caPem, admin, action, actionToken: actionId.token, adminToken: adminId.token, dir, timings,
+      url, caPem: pki.caPem, version, leg, admin, action, actionToken: actionId.token, adminToken: adminId.token, dir, timings,
       kubeconfig, writeKubeconfig,
       async restartApiServer() {
         await terminate(procs.apiserver, APISERVER_GRACE_MS);
@@ -216,8 +227,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   }
 }
 
-async function installClusterObjects(admin: KubeClient): Promise<void> {
-  const crds = await loadYaml(new URL('crds.yaml', ENV_DIR));
+async function installClusterObjects(admin: KubeClient, leg: Leg): Promise<void> {
+  const crds = await openshiftCrds(leg);
   await Promise.all([
     ...crds.map((crd) => admin.apply(crd)),
     ...NAMESPACES.map((name) => admin.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
@@ -227,7 +238,8 @@ async function installClusterObjects(admin: KubeClient): Promise<void> {
     .filter((doc) => !(doc.kind === 'Namespace' && NAMESPACES.includes(doc.metadata?.name)));
   await Promise.all([
     ...rbac.map((doc) => admin.apply(doc)),
-    // Without the Node authorizer, bootstrapping kubelets and nodes need RBAC to create CSRs.
+    // What an OpenShift cluster binds for the bootstrap credential (nodes need nothing: the Node
+    // authorizer lets them create CSRs).
     admin.apply({
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',
@@ -235,14 +247,13 @@ async function installClusterObjects(admin: KubeClient): Promise<void> {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:node-bootstrapper' },
       subjects: [
         { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: NODE_BOOTSTRAPPER.user },
-        { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:nodes' },
       ],
     }),
     ...crds.map((crd) => waitEstablished(admin, crd)),
   ]);
 }
 
-async function waitEstablished(admin: KubeClient, crd: { metadata: { name: string }; spec: { group: string; versions: { name: string }[]; names: { plural: string } } }): Promise<void> {
+async function waitEstablished(admin: KubeClient, crd: Crd): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   const list = `/apis/${crd.spec.group}/${crd.spec.versions[0]?.name}/${crd.spec.names.plural}`;
   for (;;) {

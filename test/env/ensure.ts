@@ -1,34 +1,195 @@
-// `node test/env/ensure.ts` builds (once per machine) the control plane binaries the integration
-// tests run; ensureBinaries() finds them.
-import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+// The control plane binaries the integration tests, the demo and the benchmark run: etcd,
+// kube-apiserver and kube-controller-manager built from their Go modules through the wrapper
+// modules in test/env/go/ (DOMAIN 8), once per machine and version, cached outside the repo.
+//   node test/env/ensure.ts [current|oldest|all]   builds what is missing (default: current)
+// ensureBinaries() builds on first use, so `npm run demo` on a fresh clone needs no other step.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export interface Binaries { apiserver: string; controllerManager: string; etcd: string }
+export interface Binaries { apiserver: string; controllerManager: string; etcd: string; kubeVersion: string }
+
+/**
+ * `current`: what OpenShift 4.21 runs (Kubernetes 1.34). `oldest`: the oldest supported,
+ * OpenShift 4.16 (Kubernetes 1.29). Each names its wrapper module and the openshift/api module
+ * whose CRDs it installs.
+ */
+export type Leg = 'current' | 'oldest';
+export const LEGS: Record<Leg, { kube: string; openshiftApi: string }> = {
+  current: { kube: 'kube-1.34', openshiftApi: 'openshift-api-4.21' },
+  oldest: { kube: 'kube-1.29', openshiftApi: 'openshift-api-4.16' },
+};
+
+/** The leg a test run uses: OFI_KUBE_LEG=oldest selects the oldest supported Kubernetes. */
+export function currentLeg(): Leg {
+  const leg = process.env.OFI_KUBE_LEG || 'current';
+  if (leg !== 'current' && leg !== 'oldest') throw new Error(`OFI_KUBE_LEG=${leg}: expected current or oldest`);
+  return leg;
+}
+
+const GO_DIR = fileURLToPath(new URL('./go/', import.meta.url));
 
 export function cacheDir(): string {
   return process.env.OFI_CACHE_DIR || join(homedir(), '.cache', 'openshift-finish-install');
 }
 
-export async function ensureBinaries(): Promise<Binaries> {
+interface Component {
+  /** names the cache folder */
+  name: string;
+  /** wrapper module folder under test/env/go */
+  module: string;
+  /** the module whose version names the build */
+  versionOf: string;
+  /** main packages, and the names their binaries get */
+  packages: Record<string, string>;
+  ldflags(version: string): string[];
+  /** what the first build costs, measured on a 2-core machine (shown while it runs) */
+  estimate: string;
+}
+
+function kubeComponent(module: string, commands = ['kube-apiserver', 'kube-controller-manager']): Component {
+  return {
+    name: commands.length === 1 ? commands[0]! : 'kube',
+    module,
+    versionOf: 'k8s.io/kubernetes',
+    packages: Object.fromEntries(commands.map((c) => [`k8s.io/kubernetes/cmd/${c}`, c])),
+    // Without these the servers report v0.0.0-master (DOMAIN 8).
+    ldflags(version) {
+      const [, major, minor] = /^v(\d+)\.(\d+)\./.exec(version) ?? [];
+      return ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((p) => [
+        `-X ${p}.gitVersion=${version}`, `-X ${p}.gitMajor=${major}`, `-X ${p}.gitMinor=${minor}`,
+        `-X ${p}.gitTreeState=clean`, `-X ${p}.buildDate=1970-01-01T00:00:00Z`,
+      ]);
+    },
+    estimate: 'about 12 minutes on 2 cores and about 700 MB of Go modules the first time',
+  };
+}
+
+const ETCD: Component = {
+  name: 'etcd',
+  module: 'etcd-3.6',
+  versionOf: 'go.etcd.io/etcd/server/v3',
+  packages: { 'go.etcd.io/etcd/server/v3': 'etcd' },
+  ldflags: () => [],
+  estimate: 'about 2 minutes',
+};
+
+/** The path of each binary of the leg, building whatever is missing. */
+export async function ensureBinaries(leg: Leg = currentLeg()): Promise<Binaries> {
+  const kube = kubeComponent(LEGS[leg].kube);
+  const fromEnv = leg === 'current' ? envBinaries() : undefined;
+  if (fromEnv) return { ...fromEnv, kubeVersion: moduleVersion(kube) };
+  const etcdDir = await ensureComponent(ETCD);
+  const kubeDir = await ensureComponent(kube);
+  return {
+    apiserver: join(kubeDir, 'kube-apiserver'),
+    controllerManager: join(kubeDir, 'kube-controller-manager'),
+    etcd: join(etcdDir, 'etcd'),
+    kubeVersion: moduleVersion(kube),
+  };
+}
+
+/** kubectl of the current leg, for the benchmark's shell loops; KUBECTL_BIN points at another. */
+export async function ensureKubectl(): Promise<string> {
+  const fromEnv = process.env.KUBECTL_BIN;
+  if (fromEnv) {
+    if (!executable(fromEnv)) throw new Error(`KUBECTL_BIN=${fromEnv} is not executable`);
+    return fromEnv;
+  }
+  return join(await ensureComponent(kubeComponent(LEGS.current.kube, ['kubectl'])), 'kubectl');
+}
+
+/** KUBE_APISERVER_BIN, KUBE_CONTROLLER_MANAGER_BIN and ETCD_BIN, when all three are set. */
+function envBinaries(): Omit<Binaries, 'kubeVersion'> | undefined {
+  const vars = { apiserver: 'KUBE_APISERVER_BIN', controllerManager: 'KUBE_CONTROLLER_MANAGER_BIN', etcd: 'ETCD_BIN' } as const;
+  const set = Object.values(vars).filter((v) => process.env[v]);
+  if (set.length === 0) return undefined;
+  if (set.length < 3) throw new Error(`set all of ${Object.values(vars).join(', ')} or none (only ${set.join(', ')} set)`);
+  for (const v of set) if (!executable(process.env[v]!)) throw new Error(`${v}=${process.env[v]} is not executable`);
+  return { apiserver: process.env[vars.apiserver]!, controllerManager: process.env[vars.controllerManager]!, etcd: process.env[vars.etcd]! };
+}
+
+function moduleVersion(c: Component): string {
+  const mod = readFileSync(join(GO_DIR, c.module, 'go.mod'), 'utf8');
+  const version = new RegExp(`^\\s*(?:require\\s+)?${c.versionOf.replaceAll('.', '\\.')} (v\\S+)`, 'm').exec(mod)?.[1];
+  if (!version) throw new Error(`test/env/go/${c.module}/go.mod requires no ${c.versionOf}`);
+  return version;
+}
+
+/** Cached by name, version and a hash of everything the build depends on. */
+async function ensureComponent(c: Component): Promise<string> {
+  const version = moduleVersion(c);
+  const dir = join(GO_DIR, c.module);
+  const go = goBinary();
+  const hash = createHash('sha256')
+    .update(readFileSync(join(dir, 'go.mod'))).update(readFileSync(join(dir, 'go.sum')))
+    .update(c.ldflags(version).join(' ')).update(go.version)
+    .digest('hex').slice(0, 10);
+  const name = `${c.name}-${version}`;
+  const target = join(cacheDir(), 'bin', `${name}-${hash}`);
+  const binaries = Object.values(c.packages);
+  if (binaries.every((b) => executable(join(target, b)))) return target;
+
+  const what = `${binaries.join(' and ')} ${version}`;
+  const t0 = Date.now();
+  console.log(`control plane: building ${what} from Go modules (first use on this machine: ${c.estimate}); cache ${target}`);
+  const heartbeat = setInterval(() => console.log(`control plane: still building ${what} (${Math.round((Date.now() - t0) / 1000)}s)`), 60_000);
+  try {
+    await mkdir(join(cacheDir(), 'bin'), { recursive: true });
+    const out = await mkdtemp(join(cacheDir(), 'bin', `.${name}-`));
+    await runGo(go.path, ['build', '-trimpath', `-ldflags=-s -w ${c.ldflags(version).join(' ')}`, '-o', `${out}/`, ...Object.keys(c.packages)], dir);
+    for (const [pkg, bin] of Object.entries(c.packages)) {
+      // go build names a binary after the last path element that is not a major version (/v3)
+      const built = join(out, pkg.split('/').filter((e) => !/^v\d+$/.test(e)).at(-1)!);
+      if (built !== join(out, bin)) await rename(built, join(out, bin));
+    }
+    await rm(target, { recursive: true, force: true });
+    await rename(out, target);
+    await pruneOtherBuilds(name, target);
+  } finally {
+    clearInterval(heartbeat);
+  }
+  console.log(`control plane: built ${what} in ${Math.round((Date.now() - t0) / 1000)}s`);
+  return target;
+}
+
+async function pruneOtherBuilds(name: string, keep: string): Promise<void> {
   const bin = join(cacheDir(), 'bin');
-  const missing: string[] = [];
-  const find = (envVar: string, candidates: string[]): string => {
-    const fromEnv = process.env[envVar];
-    const found = fromEnv ? (executable(fromEnv) ? fromEnv : undefined) : candidates.find(executable);
-    if (!found) missing.push(fromEnv ? `${envVar}=${fromEnv} is not executable` : `${envVar} (looked in ${candidates.join(', ')})`);
-    return found ?? '';
-  };
-  const onPath = (name: string) => (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, name));
-  const result = {
-    apiserver: find('KUBE_APISERVER_BIN', [join(bin, 'kube-apiserver')]),
-    controllerManager: find('KUBE_CONTROLLER_MANAGER_BIN', [join(bin, 'kube-controller-manager')]),
-    etcd: find('ETCD_BIN', [join(bin, 'etcd'), ...onPath('etcd')]),
-  };
-  if (missing.length) throw new Error(`control plane binaries missing (run \`node test/env/ensure.ts\`): ${missing.join('; ')}`);
-  return result;
+  for (const entry of await readdir(bin)) {
+    const path = join(bin, entry);
+    if (path !== keep && (entry.startsWith(`${name}-`) || entry.startsWith(`.${name}-`))) await rm(path, { recursive: true, force: true });
+  }
+}
+
+let goFound: { path: string; version: string } | undefined;
+
+/** Go 1.24 or newer: /usr/local/go first (these machines), then the PATH. */
+export function goBinary(): { path: string; version: string } {
+  if (goFound) return goFound;
+  const candidates = ['/usr/local/go/bin/go', ...(process.env.PATH ?? '').split(':').filter(Boolean).map((d) => join(d, 'go'))];
+  for (const path of candidates) {
+    if (!existsSync(path) || !executable(path)) continue;
+    const version = spawnSync(path, ['env', 'GOVERSION'], { encoding: 'utf8', env: { ...process.env, GOTOOLCHAIN: 'local' } }).stdout?.trim() ?? '';
+    const [, minor] = /^go1\.(\d+)/.exec(version) ?? [];
+    if (Number(minor) >= 24) return (goFound = { path, version });
+  }
+  throw new Error('building the test control plane needs Go 1.24 or newer (looked in /usr/local/go/bin and the PATH); install Go or set KUBE_APISERVER_BIN, KUBE_CONTROLLER_MANAGER_BIN and ETCD_BIN');
+}
+
+function runGo(go: string, args: string[], cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly -buildvcs=false' };
+    const child = spawn(go, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c) => (output += c));
+    child.stderr.on('data', (c) => (output += c));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`go ${args[0]} in ${cwd} failed (exit ${code}):\n${output.split('\n').slice(-40).join('\n')}`))));
+  });
 }
 
 function executable(path: string): boolean {
@@ -41,15 +202,14 @@ function executable(path: string): boolean {
 }
 
 if (import.meta.main) {
-  const script = fileURLToPath(new URL('./build-control-plane.sh', import.meta.url));
-  const run = spawnSync('bash', [script], { stdio: 'inherit' });
-  if (run.status !== 0) {
-    console.error(`ensure: ${script} failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`})`);
-    process.exit(1);
-  }
+  const which = process.argv[2] ?? 'current';
+  const legs: Leg[] = which === 'all' ? ['current', 'oldest'] : [which as Leg];
   try {
-    const found = await ensureBinaries();
-    console.log(`ensure: kube-apiserver ${found.apiserver}, kube-controller-manager ${found.controllerManager}, etcd ${found.etcd}`);
+    for (const leg of legs) {
+      if (!(leg in LEGS)) throw new Error(`unknown leg ${leg}: expected current, oldest or all`);
+      const found = await ensureBinaries(leg);
+      console.log(`ensure: ${leg} leg, Kubernetes ${found.kubeVersion}: ${found.apiserver}, ${found.controllerManager}, ${found.etcd}`);
+    }
   } catch (e) {
     console.error(`ensure: ${(e as Error).message}`);
     process.exit(1);

@@ -24,7 +24,8 @@ test('two workers join, each approved in two phases, and go Ready; a late machin
   const sim = await install({
     workers: [
       { name: 'a-worker-0', addresses: ['10.1.0.10'] },
-      { name: 'a-worker-1', addresses: ['10.1.0.11', '2001:db8::11'] },
+      // an RSA kubelet: the legacy usage sets; the others are ECDSA with two usages (1.27+)
+      { name: 'a-worker-1', addresses: ['10.1.0.11', '2001:db8::11'], keyType: 'rsa' },
       { name: 'a-worker-late', addresses: ['10.1.0.12'], startAfterMs: 4000 },
     ],
   });
@@ -53,6 +54,10 @@ test('two workers join, each approved in two phases, and go Ready; a late machin
   assert.match(run.stdout, /node a-worker-late is Ready/);
   assert.doesNotMatch(run.stdout, /BEGIN CERTIFICATE|PRIVATE KEY/);
   assert.match(run.summary, /a-worker-late/);
+  // The kubelets joined as system:node:<name> with only the Node authorizer: no binding names them.
+  const bindings = await bed.cp.admin.request('GET', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings');
+  const nodeSubjects = bindings.items.flatMap((b: { subjects?: { name: string }[] }) => b.subjects ?? []).filter((s: { name: string }) => /^system:node(s|:)/.test(s.name));
+  assert.deepEqual(nodeSubjects, []);
 });
 
 test('a node with three pending client CSRs gets them all approved, newest first', { timeout: 180_000 }, async () => {
@@ -87,8 +92,8 @@ test('a listed machine that never boots gives result timeout, naming it and what
   assert.match(run.stdout, /::error::Nodes not Ready.*d-ghost \(no client CSR seen/);
   assert.doesNotMatch(run.stdout, /::error::.*d-worker-0 \(/);
   const nodes = run.json<NodeOutput[]>('nodes');
-  assert.deepEqual(nodes.find((n) => n.name === 'd-worker-0'), { name: 'd-worker-0', ready: true, clientApproved: true, servingIssued: true });
-  assert.deepEqual(nodes.find((n) => n.name === 'd-ghost'), { name: 'd-ghost', ready: false, clientApproved: false, servingIssued: false });
+  assert.deepEqual(nodes.find((n) => n.name === 'd-worker-0'), { name: 'd-worker-0', ready: true, clientApproved: true, servingIssued: true, clientCertificates: 1 });
+  assert.deepEqual(nodes.find((n) => n.name === 'd-ghost'), { name: 'd-ghost', ready: false, clientApproved: false, servingIssued: false, clientCertificates: 0 });
   assert.match(run.summary, /timeout/);
   const notReady = JSON.parse(run.diagnostics['nodes-not-ready.json']!);
   assert.deepEqual(notReady.map((n: { node: string }) => n.node), ['d-ghost']);
@@ -111,12 +116,17 @@ test('forged requests stay Pending, are reported with their reason, and never de
     [await adversary.clientMissingOrg('e-pending')]: 'wrong-organization',
     [await adversary.clientWithSan('e-pending')]: 'client-has-sans',
     [await adversary.clientExtraUsage('e-pending')]: 'bad-usages',
-    [await adversary.servingCnMismatch('e-worker-1', 'e-worker-0', ['10.1.4.11'])]: 'cn-username-mismatch',
+    // the family NodeRestriction lets through: the last CN (the one Go reads) is the requester's
+    [await adversary.servingTwoCommonNames('e-worker-1', 'e-worker-0', ['10.1.4.11'])]: 'cn-username-mismatch',
     [await adversary.servingWithOtherNodesIp('e-worker-1', '10.1.4.10', ['10.1.4.11'])]: 'san-of-other-node',
     [await adversary.servingOutsideDeclared('e-worker-0', '10.99.99.99', ['10.1.4.10'])]: 'san-not-declared',
     [await adversary.servingWithEmailSan('e-worker-1')]: 'forbidden-san-type',
     [await adversary.servingWithUriSan('e-worker-1')]: 'forbidden-san-type',
   };
+  // Since 1.31 NodeRestriction refuses a kubelet CSR whose CN is another node's at creation.
+  const cnMismatch = adversary.servingCnMismatch('e-worker-1', 'e-worker-0', ['10.1.4.11']);
+  if (bed.cp.leg === 'current') await assert.rejects(cnMismatch, (e: Error & { status?: number }) => e.status === 403 && /can only create|system:node:e-worker-1/i.test(e.message));
+  else expected[await cnMismatch] = 'cn-username-mismatch';
   const clusterAdmin = await adversary.clusterAdminClientCert();
   const run = await action.done;
   // e-pending never boots: the run ends in timeout, but every forgery has been seen by then.

@@ -102,6 +102,16 @@ export class Adversary {
     return this.file('servingCnMismatch', serving(requester, { commonName: cn(impersonated), organizations: NODE_ORG, dnsNames: [impersonated], ipAddresses: addresses }));
   }
 
+  /**
+   * The same family the API server accepts since 1.31: the CN Go reads (the last) is the
+   * requester's own, an earlier CN names node `impersonated`.
+   */
+  servingTwoCommonNames(requester: string, impersonated: string, addresses: string[] = []): Promise<string> {
+    return this.file('servingTwoCommonNames', serving(requester, {
+      earlierCommonNames: [cn(impersonated)], commonName: cn(requester), organizations: NODE_ORG, dnsNames: [requester], ipAddresses: addresses,
+    }));
+  }
+
   /** The node's own name plus an address that belongs to another node. */
   servingWithOtherNodesIp(node: string, otherIp: string, ownAddresses: string[] = []): Promise<string> {
     return this.file('servingWithOtherNodesIp', serving(node, { commonName: cn(node), organizations: NODE_ORG, dnsNames: [node], ipAddresses: [...ownAddresses, otherIp] }));

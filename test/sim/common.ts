@@ -132,7 +132,10 @@ export async function call<T = unknown>(
       return await ctx.limiter.run(() => ctx.meter.track(() => ctx.client.request<T>(method, path, opts)));
     } catch (e) {
       const status = e instanceof KubeApiError ? e.status : undefined;
-      const transient = status === undefined || status === 429 || status >= 500 || ((status === 401 || status === 403) && attempt < 10);
+      // An authorization 403 ("User ... cannot ...") may be a restarted server's empty caches; an
+      // admission 403 (NodeRestriction refusing another node's CN) is final.
+      const unauthorized = status === 401 || (status === 403 && /User ".*" cannot/.test((e as Error).message));
+      const transient = status === undefined || status === 429 || status >= 500 || (unauthorized && attempt < 10);
       if (!transient || attempt >= 60) throw e;
       await sleep(Math.min(100 * 2 ** attempt, 2000));
     }
@@ -159,11 +162,19 @@ export const SIGNER = {
   apiserverClient: 'kubernetes.io/kube-apiserver-client',
 } as const;
 
-// Version 1.20's signer only issues the legacy usage sets (with key encipherment).
+// What a current kubelet files (DOMAIN 4): since 1.27 an ECDSA key (the default) leaves out key
+// encipherment; an RSA key keeps the legacy sets.
 export const USAGES = {
-  client: ['digital signature', 'key encipherment', 'client auth'],
-  serving: ['digital signature', 'key encipherment', 'server auth'],
+  client: ['digital signature', 'client auth'],
+  serving: ['digital signature', 'server auth'],
+  rsaClient: ['digital signature', 'key encipherment', 'client auth'],
+  rsaServing: ['digital signature', 'key encipherment', 'server auth'],
 };
+
+export function kubeletUsages(kind: 'client' | 'serving', keyType: 'ec' | 'rsa'): string[] {
+  if (keyType === 'rsa') return kind === 'client' ? USAGES.rsaClient : USAGES.rsaServing;
+  return kind === 'client' ? USAGES.client : USAGES.serving;
+}
 
 export const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 

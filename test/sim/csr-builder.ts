@@ -4,6 +4,11 @@ import net from 'node:net';
 
 export interface CsrSpec {
   commonName?: string;
+  /**
+   * CN attributes written before `commonName`. Go's pkix.Name keeps the last CN it reads, so the
+   * API server (NodeRestriction) and the signer see only `commonName`.
+   */
+  earlierCommonNames?: string[];
   organizations?: string[];
   dnsNames?: string[];
   /** IPv4 and IPv6 literals */
@@ -95,6 +100,7 @@ function subjectName(spec: CsrSpec): Buffer {
   const orgs = (spec.organizations ?? []).map((o) => seq(oid(OID.organization), utf8(o)));
   if (spec.organizationsInOneRdn && orgs.length > 0) rdns.push(set(...orgs));
   else for (const o of orgs) rdns.push(set(o));
+  for (const cn of spec.earlierCommonNames ?? []) rdns.push(set(seq(oid(OID.commonName), utf8(cn))));
   if (spec.commonName !== undefined) rdns.push(set(seq(oid(OID.commonName), utf8(spec.commonName))));
   return seq(...rdns);
 }

@@ -20,6 +20,8 @@ export interface WorkerSpec {
   neverBoots?: boolean;
   preexistingClientCsrs?: number;
   preexistingGapMs?: number;
+  /** default 'ec' (two-usage requests, as a current kubelet); 'rsa' files the legacy sets */
+  keyType?: 'ec' | 'rsa';
 }
 
 export interface InstallOptions {
@@ -78,6 +80,7 @@ export async function startInstall(cp: ControlPlane, opts: InstallOptions = {}):
         reRequestAfterMs: opts.reRequestAfterMs,
         preexistingClientCsrs: w.preexistingClientCsrs,
         preexistingGapMs: w.preexistingGapMs,
+        keyType: w.keyType,
       }),
   );
   const byName = new Map(kubelets.map((k) => [k.name, k]));

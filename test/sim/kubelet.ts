@@ -1,7 +1,7 @@
 // One simulated machine: the kubelet's TLS bootstrap and certificate manager as seen from the API.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { buildCsr } from './csr-builder.ts';
-import { BOOTSTRAPPER, CSR_PATH, SIGNER, StoppedError, USAGES, call, csrObject, isStatus, k8sTime, nodeIdentity, sleep } from './common.ts';
+import { BOOTSTRAPPER, CSR_PATH, SIGNER, StoppedError, call, csrObject, isStatus, k8sTime, kubeletUsages, nodeIdentity, sleep } from './common.ts';
 import type { Identity, SimContext } from './common.ts';
 import { csrCondition } from './csr-watch.ts';
 import type { CsrWatch } from './csr-watch.ts';
@@ -22,6 +22,8 @@ export interface KubeletOptions {
   /** Gap between those. Default 1100 ms, so their creationTimestamps (whole seconds) differ. */
   preexistingGapMs?: number;
   labels?: Record<string, string>;
+  /** The kubelet's key: ECDSA (the default) files the two-usage sets, RSA the legacy sets. */
+  keyType?: 'ec' | 'rsa';
 }
 
 export type KubeletPhase = 'off' | 'client-pending' | 'registering' | 'serving-pending' | 'ready' | 'stopped' | 'failed';
@@ -121,15 +123,14 @@ export class Kubelet {
 
   async #file(kind: CertKind, opts: { stale?: boolean } = {}): Promise<void> {
     const identity: Identity = kind === 'client' ? BOOTSTRAPPER : nodeIdentity(this.name);
+    const keyType = this.#opts.keyType ?? 'ec';
     const body = this.#ctx.meter.track(() => {
       const spec =
         kind === 'client'
-          ? { commonName: `system:node:${this.name}`, organizations: ['system:nodes'] }
-          : { commonName: `system:node:${this.name}`, organizations: ['system:nodes'], dnsNames: [this.name], ipAddresses: [...this.addresses] };
+          ? { commonName: `system:node:${this.name}`, organizations: ['system:nodes'], keyType }
+          : { commonName: `system:node:${this.name}`, organizations: ['system:nodes'], dnsNames: [this.name], ipAddresses: [...this.addresses], keyType };
       const { pem } = buildCsr(spec);
-      return kind === 'client'
-        ? csrObject(pem, SIGNER.kubeletClient, USAGES.client)
-        : csrObject(pem, SIGNER.kubeletServing, USAGES.serving);
+      return csrObject(pem, kind === 'client' ? SIGNER.kubeletClient : SIGNER.kubeletServing, kubeletUsages(kind, keyType));
     });
     const created = await call<any>(this.#ctx, 'POST', CSR_PATH, { body, impersonate: identity, stopped: () => this.#stopped });
     const name: string = created.metadata.name;
@@ -192,20 +193,21 @@ export class Kubelet {
     }
   }
 
+  // As the kubelet does, with its own client certificate's identity: the Node authorizer and
+  // NodeRestriction let it create its own Node and write its own status, nothing more.
   async #register(): Promise<void> {
     const stopped = () => this.#stopped;
-    const labels = {
-      'kubernetes.io/hostname': this.name,
-      'kubernetes.io/os': 'linux',
-      'kubernetes.io/arch': 'amd64',
-      'node-role.kubernetes.io/worker': '',
-      ...this.#opts.labels,
-    };
+    const impersonate = nodeIdentity(this.name);
+    const labels = { 'kubernetes.io/hostname': this.name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', ...this.#opts.labels };
+    // NodeRestriction refuses node-role.kubernetes.io/* from a node: the cluster sets the role.
+    const selfSettable = Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith('node-role.kubernetes.io/')));
+    const role = { 'node-role.kubernetes.io/worker': '', ...labels };
     try {
-      await call(this.#ctx, 'POST', NODES_PATH, { body: { apiVersion: 'v1', kind: 'Node', metadata: { name: this.name, labels } }, stopped });
+      await call(this.#ctx, 'POST', NODES_PATH, { body: { apiVersion: 'v1', kind: 'Node', metadata: { name: this.name, labels: selfSettable } }, impersonate, stopped });
     } catch (e) {
       if (!isStatus(e, 409)) throw e; // a Node left from an earlier life of this machine is reused
     }
+    await call(this.#ctx, 'PATCH', `${NODES_PATH}/${this.name}`, { body: { metadata: { labels: role } }, contentType: 'application/merge-patch+json', stopped });
     await this.#patchStatus({
       addresses: [...this.addresses.map((a) => ({ type: 'InternalIP', address: a })), { type: 'Hostname', address: this.name }],
       conditions: [readyCondition(false)],
@@ -229,6 +231,7 @@ export class Kubelet {
     return call(this.#ctx, 'PATCH', `${NODES_PATH}/${this.name}/status`, {
       body: { status },
       contentType: 'application/merge-patch+json',
+      impersonate: nodeIdentity(this.name),
       stopped: () => this.#stopped,
     });
   }

@@ -142,7 +142,9 @@ export class RegistryOperator {
 
     const status = cfg.status ?? {};
     const conditions = withTransitionTimes(verdict.conditions, status.conditions);
-    const next: any = { ...status, conditions, observedGeneration: cfg.metadata.generation };
+    // status.storage and storageManaged are required by OpenShift's schema: the operator writes
+    // empty storage and false until a rollout has applied one.
+    const next: any = { storage: {}, storageManaged: false, ...status, conditions, observedGeneration: cfg.metadata.generation };
     if (verdict.storage) {
       next.storage = verdict.storage.storage;
       next.storageManaged = verdict.storage.storageManaged;
