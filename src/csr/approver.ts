@@ -19,7 +19,12 @@ export interface NodeStatus {
   readonly ready: boolean;
   readonly clientApproved: boolean;
   readonly servingIssued: boolean;
+  /** Client certificates issued for this node name on requests this run approved. */
+  readonly clientCertificates: number;
 }
+
+/** A listed node's progress as derived from the caches (its certificate count is kept apart). */
+type Progress = Omit<NodeStatus, 'clientCertificates'> & { readonly registered: boolean };
 
 export interface TimelineEntry {
   readonly at: number;
@@ -51,6 +56,12 @@ export class CsrApprover {
   /** Order in which approvals were decided (client first, newest first), for the output. */
   private readonly dispatchOrder = new Map<string, number>();
   private readonly clientApprovals = new Map<string, number>();
+  /**
+   * Per node name, the client CSRs this run (or this --watch process) approved whose certificate
+   * was issued. Kept across inventory changes and CSR garbage collection: a second certificate
+   * for one name is what a copied bootstrap credential looks like.
+   */
+  private readonly issuedClientCertificates = new Map<string, Set<string>>();
   private readonly parsed = new Map<string, CertificateRequest>();
   /** The node each CSR is for (from its immutable spec), by uid. */
   private readonly nodeOfCache = new Map<string, string | undefined>();
@@ -76,7 +87,7 @@ export class CsrApprover {
   private readonly servingIssuedNodes = new Set<string>();
   /** Listed nodes Ready with their serving certificate. */
   private readonly doneNodes = new Set<string>();
-  private readonly progress = new Map<string, NodeStatus & { registered: boolean }>();
+  private readonly progress = new Map<string, Progress>();
   private readonly waiters: Array<() => void> = [];
   private readonly queue: Array<{ csr: Csr; verdict: Extract<Verdict, { kind: 'approve' }> }> = [];
   readonly timeline: TimelineEntry[] = [];
@@ -190,14 +201,31 @@ export class CsrApprover {
   }
 
   nodeStatuses(): NodeStatus[] {
-    return [...this.progress.values()].map(({ name, ready, clientApproved, servingIssued }) => ({ name, ready, clientApproved, servingIssued }));
+    return [...this.progress.values()].map(({ name, ready, clientApproved, servingIssued }) => ({
+      name,
+      ready,
+      clientApproved,
+      servingIssued,
+      clientCertificates: this.issuedClientCertificates.get(name)?.size ?? 0,
+    }));
+  }
+
+  /** Counts a client certificate issued on a request this run approved; warns from the second one on. */
+  private noteClientIssued(csr: Csr): void {
+    const approval = this.approved.get(csr.name);
+    if (!csr.issued || csr.signerName !== CLIENT_SIGNER || approval?.phase !== 'client' || this.options.dryRun) return;
+    let issued = this.issuedClientCertificates.get(approval.node);
+    if (!issued) this.issuedClientCertificates.set(approval.node, (issued = new Set()));
+    if (issued.has(csr.name)) return;
+    issued.add(csr.name);
+    if (issued.size > 1) this.options.log.warning(clientCertificatesWarning(approval.node, issued.size));
   }
 
   allDone(): boolean {
     return this.doneNodes.size === this.progress.size;
   }
 
-  private isDone(p: NodeStatus): boolean {
+  private isDone(p: Progress): boolean {
     return p.ready && (p.servingIssued || this.readyAtStart.has(p.name));
   }
 
@@ -225,7 +253,7 @@ export class CsrApprover {
     return unfinished.map((p) => ({ node: p.name, lacks: this.describeLack(p, csrsOf.get(p.name) ?? [], refusalsOf.get(p.name) ?? []) }));
   }
 
-  private describeLack(p: NodeStatus & { registered: boolean }, csrs: readonly Csr[], refusals: readonly RefusedCsr[]): string {
+  private describeLack(p: Progress, csrs: readonly Csr[], refusals: readonly RefusedCsr[]): string {
     const mine = (signer: string) => csrs.filter((c) => c.signerName === signer);
     const refusal = (signer: string) => refusals.find((r) => r.signer === signer);
     if (!p.registered) {
@@ -418,6 +446,9 @@ export class CsrApprover {
       );
       if (outcome === 'approved') {
         this.approved.set(csr.name, { node: verdict.node, phase: verdict.phase });
+        // The signer's update may have been seen before this answer.
+        const current = this.csrs.get(csr.name);
+        if (current?.uid === csr.uid) this.noteClientIssued(current);
         this.timeline.push({ at: Date.now(), node: verdict.node, event: verdict.phase === 'client' ? 'client approved' : 'serving approved' });
         this.options.log.info(`approved ${what}`);
       } else {
@@ -448,6 +479,7 @@ export class CsrApprover {
     const touched = new Set<string>(everything ? this.progress.keys() : nodes);
     for (const csr of csrs) {
       if (csr.state !== 'approved') continue;
+      this.noteClientIssued(csr);
       const node = this.nodeOf(csr);
       if (!node || !this.expected.has(node)) continue;
       if (csr.signerName === SERVING_SIGNER && csr.issued) this.servingIssuedNodes.add(node);
@@ -485,6 +517,11 @@ export class CsrApprover {
   private wake(): void {
     for (const waiter of this.waiters.splice(0)) waiter();
   }
+}
+
+/** The warning for a node name with more than one client certificate (log, job summary, CLI report). */
+export function clientCertificatesWarning(node: string, count: number): string {
+  return `${count} client certificates were issued for node ${node} in this run: a kubelet that asked again after a timeout does this, and so does a second machine using the bootstrap credential under this name; check that only one machine is ${node}`;
 }
 
 const phaseRank = (csr: Csr): number => (csr.signerName === CLIENT_SIGNER ? 0 : 1);

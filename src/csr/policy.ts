@@ -1,5 +1,5 @@
 import type { Csr, NodeInfo } from '../cluster/objects.ts';
-import { canonicalDnsName, canonicalIp } from '../net/address.ts';
+import { canonicalDnsName, canonicalIp, ipBytes, isDnsName, specialIpKind, type SpecialIpKind } from '../net/address.ts';
 import type { ExpectedNode } from '../settings/settings.ts';
 import { parseCertificateRequest, type CertificateRequest } from './x509.ts';
 
@@ -31,6 +31,7 @@ export const REASONS = {
   'wrong-groups': 'the requester groups are not those of the expected identity',
   'bad-usages': 'the usages are not one of the kubelet sets for this signer',
   'wrong-organization': 'the subject organization must be exactly system:nodes',
+  'unexpected-subject-attribute': 'the subject holds something besides one CN and one O (a kubelet writes nothing else)',
   'bad-common-name': 'the subject common name must be system:node:<node name>',
   'node-not-listed': "the node is not in the 'nodes' input",
   'node-already-exists': 'a Node of that name exists; a re-provisioned machine needs its old Node deleted first',
@@ -39,8 +40,17 @@ export const REASONS = {
   'cn-username-mismatch': 'the common name differs from the requesting node identity',
   'no-sans': 'a serving request must name at least one DNS name or IP address',
   'forbidden-san-type': 'e-mail, URI and other SAN kinds are not allowed in a serving certificate',
+  'san-wildcard': 'a DNS name in a serving request contains a wildcard (*); a kubelet never asks for one',
+  'san-invalid-dns-name': 'a DNS name in a serving request is not an RFC 1123 host name (letters, digits, hyphens and dots, no trailing dot)',
+  'san-loopback': 'an IP address in a serving request is a loopback address (127.0.0.0/8, ::1)',
+  'san-unspecified-address': 'an IP address in a serving request is unspecified (0.0.0.0/8, ::)',
+  'san-link-local': 'an IP address in a serving request is link-local (169.254.0.0/16, fe80::/10)',
+  'san-multicast': 'an IP address in a serving request is multicast (224.0.0.0/4, ff00::/8)',
+  'san-broadcast': 'an IP address in a serving request is the broadcast address 255.255.255.255',
+  'san-ipv4-in-ipv6': 'an IP address in a serving request is an IPv4-mapped or IPv4-compatible IPv6 address (::ffff:a.b.c.d, ::a.b.c.d)',
   'san-not-declared': "an address is not among those declared for this node in the 'nodes' input",
-  'san-not-node-address': "an address is not among the Node's own status.addresses",
+  'san-not-under-node-name': "a DNS name is neither the node name nor under '<node name>.' (no addresses declared for the node)",
+  'san-not-node-address': "an address is not among the Node's own status.addresses (an IP must be an InternalIP or ExternalIP)",
   'san-of-other-node': 'an address belongs to another node or another listed machine',
   'node-not-registered': 'the Node is not registered yet and no addresses were declared for it',
 } as const;
@@ -143,6 +153,7 @@ function decideServing(csr: Csr, context: PolicyContext): Verdict {
         ? ['forbidden-san-type', [...request!.emailAddresses, ...request!.uris].join(', ') || 'other name']
         : undefined,
     () => (request!.dnsNames.length + request!.ipAddresses.length === 0 ? ['no-sans', 'no DNS name or IP address'] : undefined),
+    () => sanShapeFailure(request!),
     () => sanFailure(node, request!, context),
   ]);
   return failure
@@ -150,7 +161,7 @@ function decideServing(csr: Csr, context: PolicyContext): Verdict {
     : { kind: 'approve', phase: 'serving', node };
 }
 
-/** The checks both phases share: usages, a parsable request signed by its key, O=system:nodes. */
+/** The checks both phases share: usages, a parsable request signed by its key, O=system:nodes and nothing but CN and O. */
 function requestChecks(csr: Csr, context: PolicyContext, usages: string[][], keep: (request: CertificateRequest) => void): Check[] {
   let request: CertificateRequest | undefined;
   return [
@@ -163,7 +174,38 @@ function requestChecks(csr: Csr, context: PolicyContext, usages: string[][], kee
       return request.signatureValid ? undefined : ['bad-signature', 'proof of possession failed'];
     },
     () => organizationFailure(request!),
+    () =>
+      request!.otherSubjectAttributes.length > 0
+        ? ['unexpected-subject-attribute', `the subject also holds ${request!.otherSubjectAttributes.join(', ')}`]
+        : undefined,
   ];
+}
+
+const SPECIAL_IP_REASONS: Record<SpecialIpKind, ReasonCode> = {
+  loopback: 'san-loopback',
+  unspecified: 'san-unspecified-address',
+  'link-local': 'san-link-local',
+  multicast: 'san-multicast',
+  broadcast: 'san-broadcast',
+  'ipv4-in-ipv6': 'san-ipv4-in-ipv6',
+};
+
+/**
+ * Names no machine may hold, whatever was declared or the Node reports: Go's VerifyHostname
+ * lets a wildcard stand for every node's name, and a loopback (or IPv4-mapped) address for
+ * whatever answers there.
+ */
+function sanShapeFailure(request: CertificateRequest): [ReasonCode, string] | undefined {
+  for (const dns of request.dnsNames) {
+    if (dns.includes('*')) return ['san-wildcard', dns];
+    if (!isDnsName(dns)) return ['san-invalid-dns-name', dns];
+  }
+  for (const ip of request.ipAddresses) {
+    const bytes = ipBytes(ip);
+    const kind = bytes && specialIpKind(bytes);
+    if (kind) return [SPECIAL_IP_REASONS[kind], ip];
+  }
+  return undefined;
 }
 
 function sanFailure(node: string, request: CertificateRequest, context: PolicyContext): [ReasonCode, string] | undefined {
@@ -184,12 +226,24 @@ function sanFailure(node: string, request: CertificateRequest, context: PolicyCo
     const outside = sans.find((san) => !declared.has(san.key) && !own.has(san.key));
     return outside ? ['san-not-declared', `${outside.text} is not declared for ${node}`] : undefined;
   }
+  // Nothing declared: the Node's addresses are what the machine says about itself (a node writes
+  // its own status), so only the shapes a kubelet asks for count: its name and names under it,
+  // its InternalIP and ExternalIP addresses.
   const registered = context.nodes.get(node);
   if (!registered) return ['node-not-registered', `Node ${node} does not exist yet`];
-  for (const address of registered.addresses) own.add(addressKey(address.address));
+  const name = canonicalDnsName(node);
+  const foreign = request.dnsNames.find((dns) => canonicalDnsName(dns) !== name && !canonicalDnsName(dns).startsWith(`${name}.`));
+  if (foreign !== undefined) return ['san-not-under-node-name', `${foreign} is not ${node} nor a name under it`];
+  for (const address of registered.addresses) {
+    const ip = canonicalIp(address.address);
+    if (ip !== undefined ? IP_ADDRESS_TYPES.has(address.type) : DNS_ADDRESS_TYPES.has(address.type)) own.add(ip ?? canonicalDnsName(address.address));
+  }
   const outside = sans.find((san) => !own.has(san.key));
   return outside ? ['san-not-node-address', `${outside.text} is not an address of Node ${node}`] : undefined;
 }
+
+const IP_ADDRESS_TYPES = new Set(['InternalIP', 'ExternalIP']);
+const DNS_ADDRESS_TYPES = new Set(['Hostname', 'InternalDNS', 'ExternalDNS']);
 
 /** Every address held by a node or listed machine other than `node`, mapped to its holder. */
 function addressOwners(node: string, context: PolicyContext): Map<string, string> {

@@ -55,3 +55,44 @@ export function isDnsSubdomain(name: string): boolean {
 export function canonicalDnsName(name: string): string {
   return name.toLowerCase().replace(/\.$/, '');
 }
+
+/** The 4 or 16 bytes of an IP literal (IPv4-mapped IPv6 stays 16 bytes), or undefined. */
+export function ipBytes(text: string): Uint8Array | undefined {
+  if (isIPv4(text)) return Uint8Array.from(text.split('.').map(Number));
+  return isIPv6(text) ? ipv6Bytes(text.toLowerCase()) : undefined;
+}
+
+export type SpecialIpKind = 'loopback' | 'unspecified' | 'link-local' | 'multicast' | 'broadcast' | 'ipv4-in-ipv6';
+
+/**
+ * Address ranges no machine serves from under its own name: loopback, unspecified (0.0.0.0/8,
+ * ::), link-local, multicast, the limited broadcast address, and the IPv4-mapped (::ffff:a.b.c.d)
+ * and IPv4-compatible (::a.b.c.d) IPv6 forms, which Go's VerifyHostname treats as the IPv4 address.
+ */
+export function specialIpKind(bytes: Uint8Array): SpecialIpKind | undefined {
+  if (bytes.length === 4) {
+    const [a, b] = [bytes[0]!, bytes[1]!];
+    if (a === 127) return 'loopback';
+    if (a === 0) return 'unspecified';
+    if (a === 169 && b === 254) return 'link-local';
+    if (a >= 224 && a <= 239) return 'multicast';
+    if (bytes.every((x) => x === 255)) return 'broadcast';
+    return undefined;
+  }
+  if (bytes.length !== 16) return undefined;
+  const zeroTo = (end: number) => bytes.subarray(0, end).every((x) => x === 0);
+  if (zeroTo(15) && bytes[15] === 1) return 'loopback';
+  if (zeroTo(16)) return 'unspecified';
+  if (bytes[0] === 0xfe && (bytes[1]! & 0xc0) === 0x80) return 'link-local';
+  if (bytes[0] === 0xff) return 'multicast';
+  if (zeroTo(10) && bytes[10] === 0xff && bytes[11] === 0xff) return 'ipv4-in-ipv6';
+  if (zeroTo(12)) return 'ipv4-in-ipv6';
+  return undefined;
+}
+
+const DNS_NAME_LABEL = /^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$/;
+
+/** An RFC 1123 host name in any ASCII case, without a trailing dot: what a DNS SAN may be. */
+export function isDnsName(name: string): boolean {
+  return name.length > 0 && name.length <= 253 && name.split('.').every((label) => DNS_NAME_LABEL.test(label));
+}

@@ -1,4 +1,5 @@
 import { offsetText, renderGantt, timelineRows } from './gantt.ts';
+import { clientCertificatesWarning } from '../csr/approver.ts';
 import type { RunReport } from './report.ts';
 
 /** GitHub rejects a step summary above 1 MiB; keep well below. */
@@ -36,6 +37,7 @@ export function renderSummary(report: RunReport): string {
   if (report.diagnosticsPath) parts.push(`Diagnostics: \`${cell(report.diagnosticsPath)}\` (output \`diagnostics-path\`, for actions/upload-artifact).`);
   if (report.nodes.length > 0) {
     parts.push('### Nodes', table(['Node', 'Client approved', 'Serving issued', 'Ready'], report.nodes.map((n) => [n.name, yes(n.clientApproved), yes(n.servingIssued), yes(n.ready)])));
+    for (const n of report.nodes) if (n.clientCertificates > 1) parts.push(`> [!WARNING]\n> ${cell(clientCertificatesWarning(n.name, n.clientCertificates))}`);
   }
   parts.push(
     `### Certificate requests`,

@@ -1,4 +1,5 @@
 import { formatDuration } from '../settings/duration.ts';
+import { clientCertificatesWarning } from '../csr/approver.ts';
 import type { RunReport } from './report.ts';
 
 /** The CLI's readable report: the same facts as the job summary, as plain text. */
@@ -11,6 +12,7 @@ export function renderText(report: RunReport): string {
     for (const n of report.nodes) {
       lines.push(`  ${n.name.padEnd(24)} client ${n.clientApproved ? 'approved' : '-       '}  serving ${n.servingIssued ? 'issued' : '-     '}  ${n.ready ? 'Ready' : 'NotReady'}`);
     }
+    for (const n of report.nodes) if (n.clientCertificates > 1) lines.push(`  warning: ${clientCertificatesWarning(n.name, n.clientCertificates)}`);
   }
   lines.push('', `CSRs ${report.dryRun ? 'that would be approved' : 'approved'}: ${report.approvedCsrs.join(', ') || 'none'}`);
   for (const r of report.refusedCsrs) lines.push(`  left Pending: ${r.name} (${r.node || '?'}, ${r.signer}): ${r.reason}`);

@@ -20,7 +20,7 @@ export const INPUTS = [
     name: 'nodes',
     default: '',
     description:
-      'The machines this install added. Entries separated by newlines or commas; each entry is a node name, optionally followed (after whitespace) by the IP addresses and DNS names that machine may put in its serving certificate. Blank lines and # comments are ignored. Empty: no CSR is approved and node readiness is not awaited.',
+      'The machines this install added. Entries separated by newlines or commas; each entry is a node name, optionally followed (after whitespace) by the IP addresses and DNS names that machine may put in its serving certificate. Blank lines and # comments are ignored. Empty: no CSR is approved and node readiness is not awaited. A machine listed without addresses is trusted about itself: its serving certificate may carry its node name, names under it and the InternalIP/ExternalIP addresses its Node reports, which the machine writes itself; declaring the addresses makes the check independent of the machine.',
   },
   {
     name: 'nodes-timeout',
@@ -99,7 +99,11 @@ export const OUTPUTS = [
     description:
       'JSON array of {name, signer, requestor, node, reason} for the pending kubelet CSRs this run would not approve; reason is a stable kebab-case code.',
   },
-  { name: 'nodes', description: 'JSON array of {name, ready, clientApproved, servingIssued} for every listed node.' },
+  {
+    name: 'nodes',
+    description:
+      'JSON array of {name, ready, clientApproved, servingIssued, clientCertificates} for every listed node; clientCertificates counts the client certificates issued for that name on requests this run approved (more than 1 is also a warning).',
+  },
   {
     name: 'nodes-ready',
     description: 'true when every listed node is Ready with its serving certificate issued (also true when no node is listed).',

@@ -110,6 +110,8 @@ export interface NodeOutput {
   ready: boolean;
   clientApproved: boolean;
   servingIssued: boolean;
+  /** client certificates issued for the name on requests the run approved */
+  clientCertificates: number;
 }
 
 /**

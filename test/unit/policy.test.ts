@@ -5,6 +5,7 @@ import { BOOTSTRAPPER, CLIENT_SIGNER, decide, MAX_CLIENT_APPROVALS_PER_NODE, SER
 import { parseCertificateRequest } from '../../src/csr/x509.ts';
 import { parseNodes } from '../../src/settings/settings.ts';
 import { buildCsr, tamperSignature, type CsrSpec } from '../sim/csr-builder.ts';
+import { attributes, cons, fromSpec, oid, OIDS, sanNames, sign, spki, subject, tlv, toPem, type DerTree, type Request } from '../x509diff/requests.ts';
 
 const BOOTSTRAP_GROUPS = ['system:serviceaccounts', 'system:serviceaccounts:openshift-machine-config-operator', 'system:authenticated'];
 const NODE_GROUPS = ['system:nodes', 'system:authenticated'];
@@ -13,8 +14,11 @@ const CLIENT = ['digital signature', 'client auth'];
 const LEGACY_SERVING = ['digital signature', 'key encipherment', 'server auth'];
 const SERVING = ['digital signature', 'server auth'];
 
-// worker-0 and worker-1 declare addresses; worker-2 declares none (its Node's addresses count).
-const expected = new Map(parseNodes('worker-0 10.0.0.10 2001:db8::10 worker-0.example.com\nworker-1 10.0.0.11\nworker-2\nworker-3').map((n) => [n.name, n]));
+// worker-0, worker-1 and worker-5 declare addresses; worker-2, worker-4 and the FQDN-named
+// worker-6 declare none (their Node's addresses count).
+const expected = new Map(
+  parseNodes('worker-0 10.0.0.10 2001:db8::10 worker-0.example.com\nworker-1 10.0.0.11\nworker-2\nworker-3\nworker-4\nworker-5 127.0.0.1 10.0.0.15\nworker-6.ocp.example.com').map((n) => [n.name, n]),
+);
 const node = (name: string, ...addresses: string[]): NodeInfo => ({
   name,
   ready: true,
@@ -24,6 +28,27 @@ const nodes = new Map([
   ['master-0', node('master-0', '10.0.0.1')],
   ['worker-1', node('worker-1', '10.0.0.11')],
   ['worker-2', node('worker-2', '10.0.0.12', 'fd00::12')],
+  // worker-4 wrote its own status (NodeRestriction lets it): the attack of issue 11.
+  [
+    'worker-4',
+    {
+      name: 'worker-4',
+      ready: true,
+      addresses: [
+        { type: 'Hostname', address: 'worker-4' },
+        { type: 'InternalIP', address: '10.0.0.14' },
+        { type: 'ExternalIP', address: '2001:db8::14' },
+        { type: 'InternalDNS', address: 'worker-4.cluster.local' },
+        { type: 'ExternalDNS', address: '*.apps.example.com' },
+        { type: 'InternalDNS', address: 'api.example.com' },
+        { type: 'InternalDNS', address: 'kubernetes.default.svc' },
+        { type: 'InternalIP', address: '127.0.0.1' },
+        { type: 'InternalIP', address: '169.254.169.254' },
+        { type: 'Hostname', address: '10.0.0.97' },
+      ],
+    },
+  ],
+  ['worker-6.ocp.example.com', node('worker-6.ocp.example.com', '10.0.0.16')],
 ]);
 const context = (overrides: Partial<PolicyContext> = {}): PolicyContext => ({ expected, nodes, clientApprovals: () => 0, ...overrides });
 
@@ -47,6 +72,20 @@ const client = (cn: string, extra: Partial<CsrSpec> = {}, usages = LEGACY_CLIENT
   csr(CLIENT_SIGNER, username, groups, usages, { organizations: ['system:nodes'], commonName: `system:node:${cn}`, ...extra });
 const serving = (name: string, sans: Partial<CsrSpec>, extra: Partial<CsrSpec> = {}, usages = LEGACY_SERVING, groups = NODE_GROUPS) =>
   csr(SERVING_SIGNER, `system:node:${name}`, groups, usages, { organizations: ['system:nodes'], commonName: `system:node:${name}`, ...sans, ...extra });
+
+/** A real request changed at the DER level, then signed again with its own key. */
+function reshaped(spec: CsrSpec, change: (request: Request) => void): string {
+  const request = fromSpec(spec);
+  change(request);
+  return Buffer.from(toPem(sign(request))).toString('base64');
+}
+const WORKER_0: CsrSpec = { organizations: ['system:nodes'], commonName: 'system:node:worker-0', dnsNames: ['worker-0'], ipAddresses: ['10.0.0.10'] };
+const servingReshaped = (change: (request: Request) => void) => ({ ...serving('worker-0', {}), request: reshaped(WORKER_0, change) });
+const clientReshaped = (change: (request: Request) => void) =>
+  ({ ...client('worker-0'), request: reshaped({ organizations: ['system:nodes'], commonName: 'system:node:worker-0' }, change) });
+const addRdn = (type: string, value: DerTree) => (r: Request) => subject(r.info).children!.push(cons(0x31, cons(0x30, oid(type), value)));
+const cnNode = (r: Request) => subject(r.info).children!.at(-1)!.children![0]!.children![1]!;
+const sanExtension = (r: Request) => attributes(r.info).children![0]!.children![1]!.children![0]!.children![0]!;
 
 const cases: Array<{ name: string; csr: () => Csr; verdict: string; ctx?: Partial<PolicyContext> }> = [
   { name: 'client, legacy usages', csr: () => client('worker-0'), verdict: 'approve' },
@@ -75,7 +114,69 @@ const cases: Array<{ name: string; csr: () => Csr; verdict: string; ctx?: Partia
   { name: 'serving, declared IP and DNS', csr: () => serving('worker-0', { ipAddresses: ['10.0.0.10', '2001:db8:0:0::10'], dnsNames: ['Worker-0.Example.com', 'worker-0'] }), verdict: 'approve' },
   { name: 'serving, 1.27 usages', csr: () => serving('worker-1', { ipAddresses: ['10.0.0.11'] }, {}, SERVING), verdict: 'approve' },
   { name: 'serving, undeclared node uses its Node addresses', csr: () => serving('worker-2', { ipAddresses: ['10.0.0.12', 'fd00:0::12'], dnsNames: ['worker-2'] }), verdict: 'approve' },
-  { name: 'serving, IPv4-mapped IPv6 of a declared address', csr: () => serving('worker-1', { ipAddresses: ['::ffff:10.0.0.11'] }), verdict: 'approve' },
+  { name: 'serving, IPv4-mapped IPv6 of a declared address', csr: () => serving('worker-1', { ipAddresses: ['::ffff:10.0.0.11'] }), verdict: 'san-ipv4-in-ipv6' },
+  { name: 'serving, IPv4-compatible IPv6 of a declared address', csr: () => serving('worker-1', { ipAddresses: ['::10.0.0.11'] }), verdict: 'san-ipv4-in-ipv6' },
+  // Never, in any mode: wildcards, names that are not host names, special addresses.
+  { name: 'serving, wildcard the Node reports (undeclared)', csr: () => serving('worker-4', { dnsNames: ['worker-4', '*.apps.example.com'] }), verdict: 'san-wildcard' },
+  { name: 'serving, wildcard under a declared name', csr: () => serving('worker-0', { dnsNames: ['*.worker-0.example.com'] }), verdict: 'san-wildcard' },
+  { name: 'serving, wildcard label inside a name', csr: () => serving('worker-4', { dnsNames: ['worker-4.*'] }), verdict: 'san-wildcard' },
+  { name: 'serving, trailing dot', csr: () => serving('worker-0', { dnsNames: ['worker-0.example.com.'] }), verdict: 'san-invalid-dns-name' },
+  { name: 'serving, underscore', csr: () => serving('worker-4', { dnsNames: ['worker_4'] }), verdict: 'san-invalid-dns-name' },
+  { name: 'serving, empty label', csr: () => serving('worker-4', { dnsNames: ['worker-4..cluster.local'] }), verdict: 'san-invalid-dns-name' },
+  { name: 'serving, empty DNS name', csr: () => serving('worker-4', { dnsNames: [''] }), verdict: 'san-invalid-dns-name' },
+  { name: 'serving, label of 64 characters', csr: () => serving('worker-4', { dnsNames: [`worker-4.${'a'.repeat(64)}`] }), verdict: 'san-invalid-dns-name' },
+  { name: 'serving, NUL inside a DNS name', csr: () => serving('worker-4', { dnsNames: ['worker-4\u0000.evil'] }), verdict: 'san-invalid-dns-name' },
+  { name: 'serving, non-ASCII DNS name (Go refuses to parse it)', csr: () => serving('worker-4', { dnsNames: ['w\u00f6rker-4'] }), verdict: 'unparsable-request' },
+  { name: 'serving, upper-case spelling of the node name', csr: () => serving('worker-4', { dnsNames: ['WORKER-4'], ipAddresses: ['10.0.0.14'] }), verdict: 'approve' },
+  { name: 'serving, loopback the Node reports (undeclared)', csr: () => serving('worker-4', { ipAddresses: ['10.0.0.14', '127.0.0.1'] }), verdict: 'san-loopback' },
+  { name: 'serving, loopback declared in nodes', csr: () => serving('worker-5', { ipAddresses: ['127.0.0.1'] }), verdict: 'san-loopback' },
+  { name: 'serving, IPv6 loopback', csr: () => serving('worker-0', { ipAddresses: ['::1'] }), verdict: 'san-loopback' },
+  { name: 'serving, 0.0.0.0', csr: () => serving('worker-4', { ipAddresses: ['0.0.0.0'] }), verdict: 'san-unspecified-address' },
+  { name: 'serving, ::', csr: () => serving('worker-4', { ipAddresses: ['::'] }), verdict: 'san-unspecified-address' },
+  { name: 'serving, link-local the Node reports', csr: () => serving('worker-4', { ipAddresses: ['169.254.169.254'] }), verdict: 'san-link-local' },
+  { name: 'serving, IPv6 link-local', csr: () => serving('worker-4', { ipAddresses: ['fe80::14'] }), verdict: 'san-link-local' },
+  { name: 'serving, multicast', csr: () => serving('worker-4', { ipAddresses: ['224.0.0.251'] }), verdict: 'san-multicast' },
+  { name: 'serving, IPv6 multicast', csr: () => serving('worker-4', { ipAddresses: ['ff02::1'] }), verdict: 'san-multicast' },
+  { name: 'serving, broadcast', csr: () => serving('worker-4', { ipAddresses: ['255.255.255.255'] }), verdict: 'san-broadcast' },
+  { name: 'serving, IPv4-mapped loopback', csr: () => serving('worker-4', { ipAddresses: ['::ffff:127.0.0.1'] }), verdict: 'san-ipv4-in-ipv6' },
+  // Undeclared addresses: only the node name, names under it, and its InternalIP/ExternalIP.
+  { name: 'serving, undeclared: the honest request of the machine that wrote its status', csr: () => serving('worker-4', { dnsNames: ['worker-4', 'worker-4.cluster.local'], ipAddresses: ['10.0.0.14', '2001:db8::14'] }), verdict: 'approve' },
+  { name: 'serving, undeclared: the API name the Node reports', csr: () => serving('worker-4', { dnsNames: ['worker-4', 'api.example.com'] }), verdict: 'san-not-under-node-name' },
+  { name: 'serving, undeclared: kubernetes.default.svc the Node reports', csr: () => serving('worker-4', { dnsNames: ['kubernetes.default.svc'] }), verdict: 'san-not-under-node-name' },
+  { name: 'serving, undeclared: a name that only starts like the node name', csr: () => serving('worker-4', { dnsNames: ['worker-4x.cluster.local'] }), verdict: 'san-not-under-node-name' },
+  { name: 'serving, undeclared: a name under the node name it does not report', csr: () => serving('worker-4', { dnsNames: ['worker-4.example.com'] }), verdict: 'san-not-node-address' },
+  { name: 'serving, undeclared: an IP the Node reports only as a Hostname', csr: () => serving('worker-4', { ipAddresses: ['10.0.0.97'] }), verdict: 'san-not-node-address' },
+  { name: 'serving, undeclared FQDN node name', csr: () => serving('worker-6.ocp.example.com', { dnsNames: ['worker-6.ocp.example.com'], ipAddresses: ['10.0.0.16'] }), verdict: 'approve' },
+  { name: 'serving, undeclared FQDN node: its short name is not under it', csr: () => serving('worker-6.ocp.example.com', { dnsNames: ['worker-6'] }), verdict: 'san-not-under-node-name' },
+  // Subjects: exactly one CN and one O.
+  { name: 'client, an OU in the subject', csr: () => clientReshaped(addRdn(OIDS.ou, tlv(0x0c, 'x'))), verdict: 'unexpected-subject-attribute' },
+  { name: 'serving, a C in the subject', csr: () => servingReshaped(addRdn(OIDS.c, tlv(0x13, 'US'))), verdict: 'unexpected-subject-attribute' },
+  { name: 'serving, a serialNumber in the subject', csr: () => servingReshaped(addRdn(OIDS.serialNumber, tlv(0x13, '1'))), verdict: 'unexpected-subject-attribute' },
+  { name: 'client, an empty RDN', csr: () => clientReshaped((r) => subject(r.info).children!.push(cons(0x31))), verdict: 'unexpected-subject-attribute' },
+  { name: 'client, CN as an IA5String', csr: () => clientReshaped((r) => Object.assign(cnNode(r), tlv(0x16, 'system:node:worker-0'))), verdict: 'unexpected-subject-attribute' },
+  { name: 'client, a second CN', csr: () => clientReshaped(addRdn(OIDS.cn, tlv(0x0c, 'system:node:worker-0'))), verdict: 'bad-common-name' },
+  { name: 'serving, CN and O as PrintableString (what Go writes)', csr: () => servingReshaped((r) => { Object.assign(cnNode(r), tlv(0x13, 'system:node:worker-0')); Object.assign(subject(r.info).children![0]!.children![0]!.children![1]!, tlv(0x13, 'system:nodes')); }), verdict: 'approve' },
+  { name: 'serving, a PrintableString with a character outside its set', csr: () => servingReshaped((r) => Object.assign(cnNode(r), tlv(0x13, 'system:node:worker-0_'))), verdict: 'unparsable-request' },
+  { name: 'serving, a UTF8String that is not UTF-8', csr: () => servingReshaped((r) => Object.assign(cnNode(r), tlv(0x0c, Buffer.from([0x73, 0xff])))), verdict: 'unparsable-request' },
+  // Strict DER, as Go's encoding/asn1 reads it.
+  { name: 'serving, critical SAN extension (0xFF)', csr: () => servingReshaped((r) => sanExtension(r).children!.splice(1, 0, tlv(0x01, Buffer.from([0xff])))), verdict: 'approve' },
+  { name: 'serving, BOOLEAN 0x01', csr: () => servingReshaped((r) => sanExtension(r).children!.splice(1, 0, tlv(0x01, Buffer.from([0x01])))), verdict: 'unparsable-request' },
+  { name: 'serving, non-minimal length', csr: () => servingReshaped((r) => (sanNames(r.info)!.lengthBytes = 1)), verdict: 'unparsable-request' },
+  { name: 'serving, length with a leading zero byte', csr: () => servingReshaped((r) => (r.info.lengthBytes = 3)), verdict: 'unparsable-request' },
+  { name: 'serving, indefinite length', csr: () => servingReshaped((r) => (subject(r.info).indefinite = true)), verdict: 'unparsable-request' },
+  { name: 'serving, OID with a leading 0x80', csr: () => servingReshaped((r) => { const id = sanExtension(r).children![0]!; id.content = Buffer.concat([Buffer.from([0x80]), id.content!]); }), verdict: 'unparsable-request' },
+  { name: 'serving, trailing element inside the SAN extension', csr: () => servingReshaped((r) => sanExtension(r).children!.push(tlv(0x05, ''))), verdict: 'unparsable-request' },
+  { name: 'serving, trailing element inside the request info', csr: () => servingReshaped((r) => r.info.children!.push(tlv(0x05, ''))), verdict: 'unparsable-request' },
+  { name: 'serving, trailing byte after the GeneralNames', csr: () => servingReshaped((r) => sanExtension(r).children![1]!.children!.push(tlv(0x05, ''))), verdict: 'unparsable-request' },
+  { name: 'serving, the SAN extension twice', csr: () => servingReshaped((r) => { const ext = sanExtension(r); attributes(r.info).children![0]!.children![1]!.children![0]!.children!.push(ext); }), verdict: 'unparsable-request' },
+  { name: 'serving, two values in the extension request (Go reads only the first)', csr: () => servingReshaped((r) => attributes(r.info).children![0]!.children![1]!.children!.push(cons(0x30))), verdict: 'unparsable-request' },
+  { name: 'serving, high-tag-number form', csr: () => servingReshaped((r) => (sanNames(r.info)!.children![0]!.highTag = 2)), verdict: 'unparsable-request' },
+  { name: 'serving, IP SAN of 5 bytes', csr: () => servingReshaped((r) => sanNames(r.info)!.children!.push(tlv(0x87, Buffer.from([10, 0, 0, 10, 0])))), verdict: 'unparsable-request' },
+  { name: 'serving, version 2', csr: () => servingReshaped((r) => (r.info.children![0] = tlv(0x02, Buffer.from([1])))), verdict: 'unparsable-request' },
+  { name: 'serving, compressed EC point (openssl reads it, Go does not)', csr: () => servingReshaped((r) => { const bits = spki(r.info).children![1]!; const point = bits.content!.subarray(1); bits.content = Buffer.concat([Buffer.from([0, 2 + (point.at(-1)! & 1)]), point.subarray(1, 33)]); }), verdict: 'unparsable-request' },
+  { name: 'serving, ECDSA signature algorithm with NULL parameters', csr: () => servingReshaped((r) => (r.algorithm = cons(0x30, oid('1.2.840.10045.4.3.2'), tlv(0x05, '')))), verdict: 'bad-signature' },
+  { name: 'serving, RSA signature algorithm without parameters', csr: () => ({ ...serving('worker-0', {}), request: reshaped({ ...WORKER_0, keyType: 'rsa' }, (r) => (r.algorithm = cons(0x30, oid('1.2.840.113549.1.1.11')))) }), verdict: 'approve' },
+  { name: 'serving, RSA algorithm over an EC key', csr: () => servingReshaped((r) => (r.algorithm = cons(0x30, oid('1.2.840.113549.1.1.11'), tlv(0x05, '')))), verdict: 'bad-signature' },
   { name: 'serving, CN differs from requester', csr: () => serving('worker-0', { ipAddresses: ['10.0.0.10'] }, { commonName: 'system:node:worker-1' }), verdict: 'cn-username-mismatch' },
   { name: 'serving, another node IP', csr: () => serving('worker-2', { ipAddresses: ['10.0.0.12', '10.0.0.1'] }), verdict: 'san-of-other-node' },
   { name: 'serving, another listed machine IP', csr: () => serving('worker-2', { ipAddresses: ['10.0.0.10'] }), verdict: 'san-of-other-node' },

@@ -1,0 +1,104 @@
+// Issue 11 on the real API server: a node listed without addresses writes its own status (the
+// Node authorizer and NodeRestriction let it) with names and addresses that are not its own,
+// then asks for serving certificates for them. They stay Pending with their reasons; its honest
+// request is approved. And a second client certificate for one name is reported.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { call, nodeIdentity, SIGNER, USAGES } from '../sim/common.ts';
+import { runAction, sharedControlPlane, type NodeOutput, type RefusedCsrOutput } from './harness.ts';
+
+const bed = sharedControlPlane();
+let first = true;
+const install = (options: Parameters<typeof bed.install>[0]) => {
+  const controlPlaneNodes = first ? 3 : 0;
+  first = false;
+  return bed.install({ controlPlaneNodes, ...options });
+};
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const readCsr = (name: string): Promise<any> => bed.cp.admin.request('GET', `/apis/certificates.k8s.io/v1/certificatesigningrequests/${name}`);
+const conditionTypes = async (name: string) => ((await readCsr(name)).status?.conditions ?? []).map((c: { type: string }) => c.type);
+const nodeInputs = (lines: string[], extra: Record<string, string> = {}) => ({ nodes: lines.join('\n'), 'wait-for-operators': 'false', 'nodes-timeout': '90s', ...extra });
+
+test('a node that writes other names into its own status gets no certificate for them; its honest request is approved', { timeout: 240_000 }, async () => {
+  const node = 'h-worker-0';
+  const sim = await install({ workers: [{ name: node, addresses: ['10.3.0.10'] }] });
+  // The machine joins, listed without addresses: its Node's addresses are what it says about itself.
+  const joined = await runAction(bed.cp, nodeInputs([node]));
+  assert.equal(joined.outputs.result, 'success', joined.stdout);
+
+  // Now, as the node itself, it claims the apps wildcard, the API's name, the in-cluster API
+  // name and loopback.
+  const claimed = [
+    { type: 'InternalIP', address: '10.3.0.10' },
+    { type: 'Hostname', address: node },
+    { type: 'ExternalDNS', address: '*.apps.ocp.example.com' },
+    { type: 'InternalDNS', address: 'api.ocp.example.com' },
+    { type: 'InternalDNS', address: 'kubernetes.default.svc' },
+    { type: 'InternalIP', address: '127.0.0.1' },
+  ];
+  await call(sim.ctx, 'PATCH', `/api/v1/nodes/${node}/status`, {
+    body: { status: { addresses: claimed } },
+    contentType: 'application/merge-patch+json',
+    impersonate: nodeIdentity(node),
+  });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const status = await bed.cp.admin.request<any>('GET', `/api/v1/nodes/${node}`);
+  assert.deepEqual(
+    status.status.addresses.map((a: { address: string }) => a.address).sort(),
+    claimed.map((a) => a.address).sort(),
+    'the API server took the node at its word',
+  );
+
+  const file = (label: string, dnsNames: string[], ipAddresses: string[]) =>
+    sim.adversary.file(label, {
+      identity: nodeIdentity(node),
+      signerName: SIGNER.kubeletServing,
+      usages: USAGES.serving,
+      spec: { commonName: `system:node:${node}`, organizations: ['system:nodes'], dnsNames, ipAddresses },
+    });
+  const forged: Record<string, string> = {
+    [await file('wildcard', [node, '*.apps.ocp.example.com'], ['10.3.0.10'])]: 'san-wildcard',
+    [await file('api name', [node, 'api.ocp.example.com'], ['10.3.0.10'])]: 'san-not-under-node-name',
+    [await file('in-cluster api name', ['kubernetes.default.svc'], [])]: 'san-not-under-node-name',
+    [await file('loopback', [node], ['10.3.0.10', '127.0.0.1'])]: 'san-loopback',
+  };
+  const honest = await file('honest', [node], ['10.3.0.10']);
+
+  // A scheduled renewal run: the node is Ready, so the run decides what is pending and ends.
+  const run = await runAction(bed.cp, nodeInputs([node]));
+  assert.equal(run.outputs.result, 'success', run.stdout);
+  const approved = run.json<string[]>('approved-csrs');
+  const refused = run.json<RefusedCsrOutput[]>('refused-csrs');
+  assert.deepEqual(approved, [honest], 'only the honest request is approved');
+  assert.ok((await readCsr(honest)).status?.certificate, 'and the signer issued it');
+  for (const [name, reason] of Object.entries(forged)) {
+    assert.deepEqual(
+      refused.find((r) => r.name === name),
+      { name, signer: SIGNER.kubeletServing, requestor: `system:node:${node}`, node, reason },
+      `${name} reported with ${reason}`,
+    );
+    assert.deepEqual(await conditionTypes(name), [], `${name} stays Pending, never Denied`);
+    assert.match(run.stdout, new RegExp(`refused serving CSR ${name} for ${node}: ${reason} \\(`));
+  }
+  assert.match(run.summary, /san-wildcard/);
+  assert.match(run.summary, /san-loopback/);
+});
+
+test('a second client certificate for one node name is a warning, and counted in the nodes output', { timeout: 180_000 }, async () => {
+  // A kubelet that waited through a timeout has an older pending request too: both get issued.
+  await install({ workers: [{ name: 'h-worker-1', addresses: ['10.3.1.10'], preexistingClientCsrs: 2 }, { name: 'h-worker-2', addresses: ['10.3.1.11'] }] });
+  const run = await runAction(bed.cp, nodeInputs(['h-worker-1 10.3.1.10 h-worker-1', 'h-worker-2']));
+  assert.equal(run.outputs.result, 'success', run.stdout);
+  const nodes = run.json<NodeOutput[]>('nodes');
+  assert.deepEqual(
+    nodes.map((n) => [n.name, n.clientCertificates]),
+    [
+      ['h-worker-1', 2],
+      ['h-worker-2', 1],
+    ],
+  );
+  assert.match(run.stdout, /::warning::.*2 client certificates were issued for node h-worker-1 in this run/);
+  assert.doesNotMatch(run.stdout, /client certificates were issued for node h-worker-2/);
+  assert.match(run.summary, /> \[!WARNING\]\n> 2 client certificates were issued for node h-worker-1/);
+});

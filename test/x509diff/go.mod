@@ -1,0 +1,3 @@
+module openshift-finish-install/x509diff
+
+go 1.22
