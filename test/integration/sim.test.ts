@@ -10,6 +10,8 @@ import { buildCsr, tamperSignature } from '../sim/csr-builder.ts';
 import { BOOTSTRAPPER, CSR_PATH, SIGNER, USAGES, csrObject } from '../sim/common.ts';
 import { startInstall } from '../sim/install.ts';
 import { REGISTRY_CONFIG_PATH } from '../sim/registry-operator.ts';
+import { CLUSTER_VERSIONS_PATH, completesAfter } from '../sim/cluster-version.ts';
+import { MACHINE_CONFIG_POOLS_PATH } from '../sim/machine-config-pool.ts';
 
 let cp: ControlPlane;
 
@@ -387,6 +389,69 @@ test('every forgery the API server accepts is left pending; NodeRestriction (1.3
     const { pem } = buildCsr({ commonName: 'system:node:worker-9', organizations: ['system:nodes'] });
     const res = await cp.admin.requestRaw('POST', CSR_PATH, { body: csrObject(tamperSignature(pem), SIGNER.kubeletClient, USAGES.client), impersonate: BOOTSTRAPPER });
     assert.equal(res.status, 422, res.body);
+  } finally {
+    await install.stop();
+  }
+});
+
+test('ClusterVersion follows its script and passes OpenShift\'s schema; capabilities as given', { timeout: 60_000 }, async () => {
+  const install = await startInstall(cp, {
+    controlPlaneNodes: 0, registry: false,
+    clusterVersion: { version: '4.21.3', enabledCapabilities: ['Console', 'Ingress'], steps: completesAfter(400) },
+  });
+  const get = () => cp.admin.request('GET', `${CLUSTER_VERSIONS_PATH}/version`);
+  try {
+    const installing = await until('Progressing', async () => {
+      const cv = await get();
+      return condition(cv, 'Progressing')?.status === 'True' ? cv : undefined;
+    });
+    assert.equal(installing.status.history[0].state, 'Partial');
+    assert.equal(installing.status.history[0].completionTime, null);
+    await install.clusterVersion!.done;
+    const cv = await get();
+    assert.deepEqual(['Available', 'Failing', 'Progressing'].map((t) => condition(cv, t)?.status), ['True', 'False', 'False']);
+    assert.equal(cv.status.history[0].state, 'Completed');
+    assert.equal(cv.status.desired.version, '4.21.3');
+    assert.deepEqual(cv.status.capabilities.enabledCapabilities, ['Console', 'Ingress']);
+    assert.ok(cv.status.capabilities.knownCapabilities.includes('ImageRegistry'));
+    assert.deepEqual(install.events.filter((e) => e.kind === 'error'), []);
+  } finally {
+    await install.stop();
+    await cp.admin.request('DELETE', `${CLUSTER_VERSIONS_PATH}/version`).catch(() => {});
+  }
+});
+
+test('a worker MachineConfigPool counts the worker Nodes and is Updated once they have rolled out', { timeout: 60_000 }, async () => {
+  const install = await startInstall(cp, {
+    controlPlaneNodes: 0, registry: false, clusterVersion: false,
+    workers: [{ name: 'mcp-worker-0', addresses: ['10.0.7.10'] }, { name: 'mcp-worker-1', addresses: ['10.0.7.11'] }],
+    pools: [{ name: 'worker', rolloutMs: 800 }],
+  });
+  const get = () => cp.admin.request('GET', `${MACHINE_CONFIG_POOLS_PATH}/worker`);
+  try {
+    // nobody approves these kubelets: approve them as the admin so that the Nodes appear
+    const approveAll = setInterval(async () => {
+      const list = await cp.admin.request('GET', CSR_PATH);
+      for (const csr of list.items.filter((c: { status?: { conditions?: unknown[] } }) => !c.status?.conditions)) {
+        const conditions = [{ type: 'Approved', status: 'True', reason: 'SimTest', message: 'test' }];
+        await cp.admin.request('PUT', `${CSR_PATH}/${csr.metadata.name}/approval`, { body: { ...csr, status: { conditions } } }).catch(() => {});
+      }
+    }, 200);
+    try {
+      await install.whenReady(undefined, 30_000);
+    } finally {
+      clearInterval(approveAll);
+    }
+    const rolling = await get();
+    assert.equal(rolling.status.machineCount, 2);
+    const pool = await until('pool Updated', async () => {
+      const p = await get();
+      return condition(p, 'Updated')?.status === 'True' ? p : undefined;
+    });
+    assert.deepEqual([pool.status.machineCount, pool.status.updatedMachineCount, pool.status.readyMachineCount], [2, 2, 2]);
+    assert.equal(condition(pool, 'Degraded')?.status, 'False');
+    assert.ok(pool.status.observedGeneration >= pool.metadata.generation);
+    assert.deepEqual(install.events.filter((e) => e.kind === 'error'), []);
   } finally {
     await install.stop();
   }

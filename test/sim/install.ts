@@ -5,7 +5,11 @@ import { Adversary } from './adversary.ts';
 import { call, isStatus, k8sTime, newContext } from './common.ts';
 import type { EventLog, SimContext, SimEvent } from './common.ts';
 import { CsrWatch } from './csr-watch.ts';
+import { simulateClusterVersion } from './cluster-version.ts';
+import type { ClusterVersionOptions, SimulatedClusterVersion } from './cluster-version.ts';
 import { Kubelet } from './kubelet.ts';
+import { MachineConfigPoolOperator } from './machine-config-pool.ts';
+import type { PoolOptions } from './machine-config-pool.ts';
 import { convergingOperators, scriptOperator } from './operators.ts';
 import type { OperatorStep, ScriptedOperator } from './operators.ts';
 import { RegistryOperator } from './registry-operator.ts';
@@ -38,6 +42,13 @@ export interface InstallOptions {
   };
   /** the image registry operator; false: none at all. Default { create: true }. */
   registry?: RegistryOperatorOptions | false;
+  /**
+   * ClusterVersion `version`; default: an install already complete. false: none (a test that
+   * shares a control plane leaves it to one install).
+   */
+  clusterVersion?: ClusterVersionOptions | false;
+  /** MachineConfigPools that follow the Nodes of their role; default none */
+  pools?: PoolOptions[];
   /** cap on the simulator's concurrent API requests; default 64 */
   maxConcurrentRequests?: number;
 }
@@ -50,6 +61,8 @@ export interface SimulatedInstall {
   controlPlaneNodes: string[];
   operators: ScriptedOperator[];
   registry: RegistryOperator | undefined;
+  clusterVersion: SimulatedClusterVersion | undefined;
+  pools: MachineConfigPoolOperator[];
   adversary: Adversary;
   csrWatch: CsrWatch;
   log: EventLog;
@@ -70,6 +83,8 @@ export async function startInstall(cp: ControlPlane, opts: InstallOptions = {}):
   const csrWatch = new CsrWatch(ctx);
   const operators: ScriptedOperator[] = [];
   const registry = opts.registry === false ? undefined : new RegistryOperator(ctx, opts.registry ?? {});
+  const pools = (opts.pools ?? []).map((p) => new MachineConfigPoolOperator(ctx, p));
+  let clusterVersion: SimulatedClusterVersion | undefined;
   const timers = new Set<NodeJS.Timeout>();
   const workers = opts.workers ?? [];
   const kubelets = workers.map(
@@ -98,6 +113,10 @@ export async function startInstall(cp: ControlPlane, opts: InstallOptions = {}):
     controlPlaneNodes,
     operators,
     registry,
+    get clusterVersion() {
+      return clusterVersion;
+    },
+    pools,
     adversary: new Adversary(ctx),
     csrWatch,
     log: ctx.log,
@@ -123,7 +142,8 @@ export async function startInstall(cp: ControlPlane, opts: InstallOptions = {}):
       for (const t of timers) clearTimeout(t);
       for (const k of kubelets) k.stop();
       for (const o of operators) o.stop();
-      await Promise.all([registry?.stop(), csrWatch.stop()]);
+      clusterVersion?.stop();
+      await Promise.all([registry?.stop(), csrWatch.stop(), ...pools.map((p) => p.stop())]);
     },
   };
 
@@ -136,6 +156,11 @@ export async function startInstall(cp: ControlPlane, opts: InstallOptions = {}):
     }
     for (const [name, steps] of Object.entries(opts.operators?.scripted ?? {})) operators.push(scriptOperator(ctx, name, steps));
     await registry?.start();
+    if (opts.clusterVersion !== false) {
+      clusterVersion = simulateClusterVersion(ctx, opts.clusterVersion ?? { steps: [{ atMs: 0, available: 'True', progressing: 'False', failing: 'False', completed: true }] });
+      await clusterVersion.started;
+    }
+    await Promise.all(pools.map((p) => p.start()));
 
     const immediate: Promise<void>[] = [];
     for (const w of workers) {

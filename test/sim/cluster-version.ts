@@ -1,0 +1,133 @@
+// The cluster-version operator as the API shows it: ClusterVersion `version` with its desired
+// release, history, capabilities and Available/Failing/Progressing conditions, following a script
+// (DOMAIN 7b). Objects follow OpenShift's schema (status.desired, versionHash, availableUpdates
+// and observedGeneration are required).
+import crypto from 'node:crypto';
+import { call, isStatus, k8sTime, withTransitionTimes } from './common.ts';
+import type { Condition, ConditionStatus, SimContext } from './common.ts';
+
+export const CLUSTER_VERSIONS_PATH = '/apis/config.openshift.io/v1/clusterversions';
+
+/** The capabilities of OpenShift 4.21's vCurrent set (DOMAIN 7). */
+export const KNOWN_CAPABILITIES: readonly string[] = [
+  'Build', 'CSISnapshot', 'CloudControllerManager', 'CloudCredential', 'Console', 'DeploymentConfig',
+  'ImageRegistry', 'Ingress', 'Insights', 'MachineAPI', 'NodeTuning', 'OperatorLifecycleManager',
+  'OperatorLifecycleManagerV1', 'Storage', 'baremetal', 'marketplace', 'openshift-samples',
+];
+
+export interface ClusterVersionStep {
+  /** ms after the script starts */
+  atMs: number;
+  available?: ConditionStatus;
+  progressing?: ConditionStatus;
+  failing?: ConditionStatus;
+  /** the newest history entry is Completed (else Partial) */
+  completed?: boolean;
+  /** message of Failing (when True) and Progressing */
+  message?: string;
+}
+
+export interface ClusterVersionOptions {
+  /** status.desired.version; default 4.21.0 */
+  version?: string;
+  /** default: every known capability */
+  enabledCapabilities?: readonly string[];
+  /** default: installing (Progressing) at 0 ms, completed after 500 ms */
+  steps?: ClusterVersionStep[];
+}
+
+/** An install in progress that completes after `afterMs`. */
+export const completesAfter = (afterMs: number): ClusterVersionStep[] => [
+  { atMs: 0, available: 'False', progressing: 'True', failing: 'False', completed: false, message: 'Working towards 4.21.0: 512 of 903 done (56% complete)' },
+  { atMs: afterMs, available: 'True', progressing: 'False', failing: 'False', completed: true, message: 'Cluster version is 4.21.0' },
+];
+
+export interface SimulatedClusterVersion {
+  /** Resolves once the object exists with its first status. */
+  readonly started: Promise<void>;
+  readonly done: Promise<void>;
+  stop(): void;
+}
+
+export function simulateClusterVersion(ctx: SimContext, opts: ClusterVersionOptions = {}): SimulatedClusterVersion {
+  const version = opts.version ?? '4.21.0';
+  const image = `quay.io/openshift-release-dev/ocp-release@sha256:${crypto.createHash('sha256').update(version).digest('hex')}`;
+  const startedTime = k8sTime();
+  let conditions: Condition[] = [];
+  let stopped = false;
+  const timers = new Set<NodeJS.Timeout>();
+  let finish: () => void = () => {};
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  let markStarted: () => void = () => {};
+  const started = new Promise<void>((resolve) => (markStarted = resolve));
+
+  const apply = async (step: ClusterVersionStep, generation: number): Promise<void> => {
+    const message = step.message ?? '';
+    const next: Condition[] = [
+      { type: 'Available', status: step.available ?? 'False', reason: step.available === 'True' ? 'AsExpected' : 'Installing', message: step.available === 'True' ? `Done applying ${version}` : '' },
+      { type: 'Failing', status: step.failing ?? 'False', reason: step.failing === 'True' ? 'ClusterOperatorDegraded' : 'AsExpected', message: step.failing === 'True' ? message : '' },
+      { type: 'Progressing', status: step.progressing ?? 'True', reason: step.progressing === 'False' ? 'AsExpected' : 'Installing', message },
+      { type: 'RetrievedUpdates', status: 'False', reason: 'NoChannel', message: 'The update channel has not been configured.' },
+    ];
+    conditions = withTransitionTimes(next, conditions);
+    const status = {
+      desired: { version, image },
+      history: [{ state: step.completed ? 'Completed' : 'Partial', version, image, startedTime, completionTime: step.completed ? k8sTime() : null, verified: false }],
+      observedGeneration: generation,
+      versionHash: 'sim0000000=',
+      availableUpdates: null,
+      capabilities: { enabledCapabilities: [...(opts.enabledCapabilities ?? KNOWN_CAPABILITIES)], knownCapabilities: [...KNOWN_CAPABILITIES] },
+      conditions,
+    };
+    // PUT, not a merge patch: in a merge patch the required nulls (completionTime of a Partial
+    // entry, availableUpdates) would delete their fields.
+    const current = await call<object>(ctx, 'GET', `${CLUSTER_VERSIONS_PATH}/version`, { stopped: () => stopped });
+    await call(ctx, 'PUT', `${CLUSTER_VERSIONS_PATH}/version/status`, { body: { ...current, status }, stopped: () => stopped });
+    ctx.log.emit('cluster-version-step', 'version', { detail: conditions.slice(0, 3).map((c) => `${c.type}=${c.status}`).join(' ') });
+  };
+
+  const run = async (): Promise<void> => {
+    try {
+      const created = await call<{ metadata: { generation: number } }>(ctx, 'POST', CLUSTER_VERSIONS_PATH, {
+        body: { apiVersion: 'config.openshift.io/v1', kind: 'ClusterVersion', metadata: { name: 'version' }, spec: { clusterID: crypto.randomUUID() } },
+        stopped: () => stopped,
+      }).catch(async (e) => {
+        if (!isStatus(e, 409)) throw e;
+        return call<{ metadata: { generation: number } }>(ctx, 'GET', `${CLUSTER_VERSIONS_PATH}/version`);
+      });
+      const start = Date.now();
+      for (const step of [...(opts.steps ?? completesAfter(500))].sort((a, b) => a.atMs - b.atMs)) {
+        const wait = start + step.atMs - Date.now();
+        if (wait > 0) {
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(() => {
+              timers.delete(t);
+              resolve();
+            }, wait);
+            timers.add(t);
+          });
+        }
+        if (stopped) return;
+        await apply(step, created.metadata.generation);
+        markStarted();
+      }
+    } catch (e) {
+      if (!stopped) ctx.log.emit('error', 'version', { detail: (e as Error).message });
+    } finally {
+      markStarted();
+      finish();
+    }
+  };
+  void run();
+
+  return {
+    started,
+    done,
+    stop() {
+      stopped = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      finish();
+    },
+  };
+}
