@@ -36,6 +36,11 @@ export interface ControlPlane {
   kubeconfig(who: 'admin' | 'action'): string;
   writeKubeconfig(who: 'admin' | 'action'): string;
   restartApiServer(): Promise<void>;
+  /** SIGSTOP etcd (a stalled disk or a paused VM): the API server's requests hang until resumeEtcd(). */
+  pauseEtcd(): void;
+  resumeEtcd(): void;
+  /** Stops etcd and starts it again on the same data and port (the API server reconnects). */
+  restartEtcd(): Promise<void>;
   stopSigner(): Promise<void>;
   startSigner(): Promise<void>;
   metrics(): Promise<string>;
@@ -124,14 +129,18 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       '--logger=zap', '--log-outputs=stderr', '--log-level=warn',
       ...(await etcdSupportsNoFsync(bins) ? ['--unsafe-no-fsync'] : []),
     ];
-    procs.etcd = launch('etcd', bins.etcd, etcdArgs, join(dir, 'etcd.log'));
+    const startEtcd = async () => {
+      procs.etcd = launch('etcd', bins.etcd, etcdArgs, join(dir, 'etcd.log'));
+      await waitFor(procs.etcd, () => etcdHealthy(etcdUrl));
+    };
+    const etcdStarted = startEtcd();
 
     const adminId: Identity = { token: randomToken(), user: 'admin', groups: ['system:masters'] };
     const actionId: Identity = { token: randomToken(), user: ACTION_USER, groups: ACTION_GROUPS };
     const [pki] = await Promise.all([
       makePki(dir),
       writeFile(join(dir, 'tokens.csv'), [adminId, actionId].map((id, i) => `${id.token},${id.user},uid-${i},"${id.groups.join(',')}"\n`).join(''), { mode: 0o600 }),
-      waitFor(procs.etcd, () => etcdHealthy(etcdUrl)),
+      etcdStarted,
     ]);
     const tEtcd = Date.now();
 
@@ -211,6 +220,12 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       async restartApiServer() {
         await terminate(procs.apiserver, APISERVER_GRACE_MS);
         await startApiServer();
+      },
+      pauseEtcd: () => procs.etcd && killGroup(procs.etcd, 'SIGSTOP'),
+      resumeEtcd: () => procs.etcd && killGroup(procs.etcd, 'SIGCONT'),
+      async restartEtcd() {
+        await terminate(procs.etcd);
+        await startEtcd();
       },
       stopSigner: () => terminate(procs.signer),
       startSigner,
@@ -353,6 +368,7 @@ async function terminate(p: Proc | undefined, graceMs = STOP_TIMEOUT_MS): Promis
   if (!p || !running(p)) return;
   p.child.ref(); // keep this process alive until the child is gone
   killGroup(p, 'SIGTERM');
+  killGroup(p, 'SIGCONT'); // a paused process acts on SIGTERM only once resumed
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), graceMs); });
   if (await Promise.race([p.exited.then(() => false), timedOut])) killGroup(p, 'SIGKILL');
