@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,22 +48,19 @@ function writeSummary(report: RunReport): void {
   }
 }
 
-const INSPECT_TIMEOUT_MS = 120_000;
-
-/** `oc adm inspect` of the unstable operators, where oc is installed; bounded in time. */
-async function ocAdmInspect(operators: string[], dir: string, kubeconfig: string): Promise<void> {
+/** `oc adm inspect` of the unstable operators, where oc is installed; killed when `signal` aborts. */
+async function ocAdmInspect(operators: string[], dir: string, kubeconfig: string, signal: AbortSignal): Promise<void> {
   const probe = await getExecOutput('oc', ['version', '--client'], { silent: true, ignoreReturnCode: true }).catch(() => undefined);
-  if (!probe || probe.exitCode !== 0) return;
+  if (!probe || probe.exitCode !== 0 || signal.aborted) return;
   const config = join(process.env.RUNNER_TEMP || tmpdir(), `ofi-inspect-${process.pid}.kubeconfig`);
   writeFileSync(config, kubeconfig, { mode: 0o600 });
   try {
     const args = ['adm', 'inspect', ...operators.map((o) => `clusteroperator/${o}`), `--dest-dir=${dir}`];
-    const inspect = getExecOutput('oc', args, { silent: true, ignoreReturnCode: true, env: { ...process.env, KUBECONFIG: config } as Record<string, string> });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`oc adm inspect took longer than ${INSPECT_TIMEOUT_MS / 1000}s`)), INSPECT_TIMEOUT_MS);
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn('oc', args, { signal, stdio: 'ignore', env: { ...process.env, KUBECONFIG: config } });
+      child.on('error', (error) => (error.name === 'AbortError' ? reject(new Error('stopped at the end of the budget')) : resolve()));
+      child.on('close', () => resolve());
     });
-    await Promise.race([inspect, timeout]).finally(() => clearTimeout(timer));
   } finally {
     rmSync(config, { force: true });
   }

@@ -2,9 +2,13 @@ import type { ClusterGateway } from './cluster/gateway.ts';
 import { DeadlineError } from './errors.ts';
 import { CsrApprover } from './csr/approver.ts';
 import type { Log } from './log.ts';
-import { waitForStableOperators } from './operators/wait.ts';
+import type { Informer } from './cluster/informer.ts';
+import type { ClusterOperatorInfo } from './cluster/objects.ts';
+import { operatorSnapshot } from './operators/stability.ts';
+import { waitForStableOperators, watchClusterOperators } from './operators/wait.ts';
 import { describeRule, requiredPermissions } from './preflight.ts';
 import { configureRegistry, precheckRegistry, waitForRegistry, waitForRegistryConfig } from './registry/configure.ts';
+import { failureLine, outstandingWork, type Gate } from './report/failure.ts';
 import type { RunReport } from './report/report.ts';
 import { formatDuration } from './settings/duration.ts';
 import type { Settings } from './settings/settings.ts';
@@ -20,19 +24,25 @@ export interface RunContext {
 export class PermissionError extends Error {}
 export { DeadlineError };
 
+/** How long a failed run waits for approvals already sent before it reports (its deadline has passed). */
+const SETTLE_AFTER_FAILURE_MS = 2000;
+
 /**
- * The runbook: preflight, start approving node CSRs (kept running to the end), configure the
- * registry as soon as its Config exists, wait for the listed nodes, then for the registry and
- * stable operators. Fills `report` as it goes; throws on the first failure.
+ * The runbook: preflight, start approving node CSRs (kept running to the end) and watching the
+ * ClusterOperators, configure the registry as soon as its Config exists and watch it, wait for
+ * the listed nodes, then for the registry and stable operators. Fills `report` as it goes, so the
+ * first failure reports everything known at that moment; throws on it.
  */
 export async function finishInstall(settings: Settings, report: RunReport, context: RunContext): Promise<void> {
-  const { gateway, group, signal } = context;
+  const { gateway, group } = context;
   // What holds before anything runs, so a failure still reports it (CONTRACT.md).
   report.operatorsStable = !settings.waitForOperators;
   report.nodesReady = settings.nodes.length === 0;
   await group('Preflight: permissions and registry plan', async () => {
     await preflight(settings, context);
-    if (settings.registry.storage !== 'keep') await precheckRegistry(gateway, settings.registry);
+    if (settings.registry.storage === 'keep') return;
+    const target = await precheckRegistry(gateway, settings.registry);
+    if (target) report.registry = { ...target, ready: false, changed: false };
   });
   // The phases overlap (approval runs to the end), so each tags its lines instead of grouping them.
   const phase = <T>(tag: string, title: string, fn: (log: Log) => Promise<T>): Promise<T> => {
@@ -41,22 +51,58 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
     return fn(log);
   };
   const nodesLog = tagged(context.log, 'nodes');
+  // Ends what still runs once a gate has failed: the run reports at its deadline, not after.
+  const stopped = new AbortController();
+  const signal = AbortSignal.any([context.signal, stopped.signal]);
 
   const approver = settings.nodes.length > 0 ? new CsrApprover(gateway, { expected: settings.nodes, dryRun: settings.dryRun, pollIntervalMs: settings.pollIntervalMs, log: nodesLog }) : undefined;
-  /** Copies the approver's state into the report; `final` adds what only a failure needs. */
+  let operators: Informer<ClusterOperatorInfo> | undefined;
+  /** Copies what the approver and the operator watch know into the report; `final` adds what only a failure needs. */
   const collect = (final = false) => {
+    if (operators) recordOperators(report, operators.values(), settings.ignoreOperators);
     if (!approver) return;
     snapshot(approver, report, final);
     report.timeline = [...approver.timeline, ...report.timeline.filter((t) => t.node === undefined)].sort((a, b) => a.at - b.at);
   };
   signal.addEventListener('abort', () => approver?.stop());
   const progress = setInterval(collect, 1000);
+  let failedGate: Gate | undefined;
+  /** A gate's failure, unless it only reflects the run being stopped. */
+  const gate = <T>(name: Gate, work: Promise<T>): Promise<T | undefined> =>
+    work.catch((error: unknown) => {
+      if (signal.aborted) return undefined;
+      failedGate ??= name;
+      throw error;
+    });
+  let wrappedUp = false;
+  const wrapUp = async (failed: boolean) => {
+    if (wrappedUp) return;
+    wrappedUp = true;
+    clearInterval(progress);
+    operators?.stop();
+    if (approver) {
+      const settled = approver.settled().catch(() => undefined);
+      await (failed ? Promise.race([settled, delay(SETTLE_AFTER_FAILURE_MS)]) : settled);
+      approver.stop();
+    }
+    collect(true);
+  };
   try {
     const registryStart = Date.now();
     const registryDeadline = registryStart + settings.registry.timeoutMs;
+    /** When the registry wait gives up: not before the nodes are done (its pods run on them). */
+    let registryWaitDeadline = Infinity;
     let registryReady = settings.registry.storage === 'keep';
 
-    const nodesPhase = phase('nodes', `approving the node certificates of ${settings.nodes.map((n) => n.name).join(', ') || 'no listed node'}`, async (log) => {
+    const watching = settings.waitForOperators
+      ? watchClusterOperators(gateway, settings.pollIntervalMs).then((informer) => {
+          operators = informer;
+          if (wrappedUp) informer.stop();
+          collect();
+        })
+      : Promise.resolve();
+
+    const nodesPhase = gate('nodes', phase('nodes', `approving the node certificates of ${settings.nodes.map((n) => n.name).join(', ') || 'no listed node'}`, async (log) => {
       if (!approver) return log.info('no nodes listed: no CSR is approved and node readiness is not awaited');
       await approver.start();
       if (settings.dryRun) {
@@ -71,47 +117,61 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
         throw new DeadlineError(`Nodes not Ready with serving certificates after ${formatDuration(settings.nodesTimeoutMs)}: ${lacking.join(', ')}.`);
       }
       log.info(`all ${settings.nodes.length} listed nodes are Ready with serving certificates`);
-    });
+    }));
+    /** Whether the nodes are done; from then on the registry wait may give up. */
+    const nodesDone = nodesPhase.then(
+      () => {
+        registryWaitDeadline = Math.max(registryDeadline, Date.now() + settings.registry.timeoutMs);
+        return true;
+      },
+      () => false,
+    );
 
-    const registryPhase =
+    const registryLog = tagged(context.log, 'registry');
+    const configuring =
       settings.registry.storage === 'keep'
         ? Promise.resolve(undefined)
-        : phase('registry', `configuring image registry storage: ${settings.registry.storage}`, async (log) => {
+        : gate('registry', phase('registry', `configuring image registry storage: ${settings.registry.storage}`, async (log) => {
             const config = await waitForRegistryConfig(gateway, { deadline: registryDeadline, pollIntervalMs: settings.pollIntervalMs, log, signal });
             const outcome = await configureRegistry(gateway, settings.registry, config, { dryRun: settings.dryRun, log });
             report.registry = { ...outcome.target, ready: false, changed: outcome.changed };
             return outcome;
-          });
-
-    const [, outcome] = await Promise.all([nodesPhase, registryPhase]);
-    collect();
-
-    const registryWait = async (log: Log) => {
-      if (!outcome || !report.registry) return;
-      if (settings.dryRun) return;
-      // registry-timeout covers the registry's own work: counted from when the wait starts.
+          }));
+    // Watched as soon as it is configured; registry-timeout covers the registry's own work,
+    // counted once the nodes are done.
+    const registryPhase = gate('registry', configuring.then(async (outcome) => {
+      if (!outcome || settings.dryRun) return;
+      registryLog.info('watching the image registry until it is ready');
       const readiness = await waitForRegistry(gateway, outcome.target, {
-        deadline: Math.max(registryDeadline, Date.now() + settings.registry.timeoutMs),
-        log,
+        deadline: () => registryWaitDeadline,
+        log: registryLog,
         signal,
+        onReadiness: (r) => {
+          report.registry = { ...report.registry!, ready: r.ready };
+          report.registryWaitingFor = r.waitingFor;
+        },
         onReady: () => {
           registryReady = true;
           report.timeline.push({ at: Date.now(), event: 'registry ready' });
         },
       });
-      report.registry = { ...report.registry, ready: readiness.ready };
-      report.registryWaitingFor = readiness.waitingFor;
       if (!readiness.ready && !signal.aborted) {
         throw new DeadlineError(`Image registry not ready after registry-timeout ${formatDuration(settings.registry.timeoutMs)}: waiting for ${readiness.waitingFor}.`);
       }
-    };
+    }));
+    const configured = configuring.then(() => true, () => false);
 
     const operatorsWait = async (log: Log) => {
       if (!settings.waitForOperators) {
         report.operatorsStable = true;
         return;
       }
-      const result = await waitForStableOperators(gateway, {
+      // The wait starts once the nodes are done and the registry is configured.
+      const [nodesOk, registryOk] = await Promise.all([nodesDone, configured]);
+      await watching;
+      if (!nodesOk || !registryOk || signal.aborted || !operators) return;
+      log.info(`waiting for every ClusterOperator to be stable for ${formatDuration(settings.stablePeriodMs)}`);
+      const result = await waitForStableOperators(operators, {
         ignore: settings.ignoreOperators,
         stablePeriodMs: settings.stablePeriodMs,
         deadline: Date.now() + settings.operatorsTimeoutMs,
@@ -119,10 +179,7 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
         log,
         signal,
         once: settings.dryRun,
-        onObservation: (o) => {
-          report.unstableOperators = [...o.unstable];
-          report.operatorCounts = { stable: Math.max(0, o.watchedCount - o.unstable.length), total: o.watchedCount };
-        },
+        onObservation: () => recordOperators(report, operators!.values(), settings.ignoreOperators),
         alsoRequire: () => registryReady || settings.dryRun,
       });
       report.operatorsStable = result.stable;
@@ -137,22 +194,34 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
         );
       }
     };
+    const operatorsPhase = gate('operators', operatorsWait(tagged(context.log, 'operators')));
 
-    await Promise.all([
-      outcome && !settings.dryRun ? phase('registry', 'waiting for the image registry to be ready', registryWait) : undefined,
-      settings.waitForOperators
-        ? phase('operators', `waiting for every ClusterOperator to be stable for ${formatDuration(settings.stablePeriodMs)}`, operatorsWait)
-        : operatorsWait(context.log),
-    ]);
-    if (signal.aborted) throw new Error('Cancelled: the job was stopped before the install finished.');
-  } finally {
-    clearInterval(progress);
-    if (approver) {
-      await approver.settled().catch(() => undefined);
-      approver.stop();
-      collect(true);
+    await Promise.all([gate('operators', watching), nodesPhase, registryPhase, operatorsPhase]);
+    if (context.signal.aborted) throw new Error('Cancelled: the job was stopped before the install finished.');
+  } catch (error) {
+    stopped.abort();
+    await wrapUp(true);
+    if (error instanceof Error) {
+      const wanted = { nodes: settings.nodes.length > 0 && !settings.dryRun, registry: settings.registry.storage !== 'keep' && !settings.dryRun, operators: settings.waitForOperators };
+      error.message = failureLine(error.message, failedGate, outstandingWork(report, wanted));
     }
+    throw error;
+  } finally {
+    await wrapUp(false);
   }
+}
+
+/** The operators as they are now, into the report (the wait's result replaces it when it ends). */
+function recordOperators(report: RunReport, operators: readonly ClusterOperatorInfo[], ignore: readonly string[]): void {
+  const now = operatorSnapshot(operators, ignore);
+  report.unstableOperators = [...now.unstable];
+  report.ignoredOperators = [...now.ignored];
+  report.unstableOperatorDetails = operators.filter((o) => now.unstable.some((u) => u.name === o.name));
+  report.operatorCounts = { stable: Math.max(0, now.watchedCount - now.unstable.length), total: now.watchedCount };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function snapshot(approver: CsrApprover, report: RunReport, final: boolean): void {

@@ -16,8 +16,8 @@ export interface ShellHooks {
   readonly report?: RunReport;
   /** Where to write diagnostics when the run does not succeed (none when undefined). */
   readonly diagnosticsDir?: string;
-  /** Extra diagnostics collection (oc adm inspect), given the kubeconfig the run used. */
-  readonly inspect?: (operators: string[], dir: string, kubeconfig: string) => Promise<void>;
+  /** Extra diagnostics collection (oc adm inspect), given the kubeconfig the run used; stop when `signal` aborts. */
+  readonly inspect?: (operators: string[], dir: string, kubeconfig: string, signal: AbortSignal) => Promise<void>;
 }
 
 export interface RunOptions {
@@ -64,8 +64,8 @@ export async function execute(read: InputReader, shell: ShellHooks, options: Run
       hooks.diagnosticsDir,
       report,
       {
-        nodeEvents: (node) => cluster.nodeEvents(node),
-        ...(inspect ? { inspect: (operators: string[], dir: string) => inspect(operators, dir, kubeconfigText) } : {}),
+        nodeEvents: (node, limits) => cluster.nodeEvents(node, { ...limits, forbiddenIsFinal: true }),
+        ...(inspect ? { inspect: (operators: string[], dir: string, signal: AbortSignal) => inspect(operators, dir, kubeconfigText, signal) } : {}),
       },
       hooks.log,
     ).catch((error: unknown) => {

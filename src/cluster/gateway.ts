@@ -7,11 +7,12 @@ import {
   Watch,
   type KubeConfig,
 } from '@kubernetes/client-node';
-import https from 'node:https';
 import pRetry from 'p-retry';
 import type { Log } from '../log.ts';
+import { openDirectTransport, sendJson, type DirectTransport } from './direct-transport.ts';
 import { ClusterError, retryAfterMs, statusOf, toClusterError } from './errors.ts';
 import { Informer, type InformerSource } from './informer.ts';
+import { CONNECTED, isRetryable, nextConnectionState, RETRY, retryBudgetMs, type ConnectionState } from './retry-policy.ts';
 import {
   toClusterOperator,
   toCsr,
@@ -36,6 +37,16 @@ export interface GatewayOptions {
   readonly retryForMs?: number;
 }
 
+/** Limits a caller puts on one call, on top of the gateway's own. */
+export interface CallLimits {
+  /** No attempt or retry after this time. */
+  readonly deadline?: number;
+  /** Aborts the call (and the request in flight). */
+  readonly signal?: AbortSignal;
+  /** A 401/403 is final even right after a lost connection (a read only diagnostics need). */
+  readonly forbiddenIsFinal?: boolean;
+}
+
 export interface PermissionCheck {
   readonly verb: string;
   readonly group: string;
@@ -50,7 +61,6 @@ export type ApprovalOutcome = 'approved' | 'already-approved' | 'denied' | 'gone
 const REGISTRY = { group: 'imageregistry.operator.openshift.io', version: 'v1', plural: 'configs', name: 'cluster' } as const;
 const OPERATORS = { group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators' } as const;
 export const REGISTRY_NAMESPACE = 'openshift-image-registry';
-const FIRST_CONTACT_RETRY_MS = 15_000;
 /** The reason of our Approved condition: tells our approvals from other approvers'. */
 export const APPROVAL_REASON = 'OpenShiftFinishInstallApproved';
 
@@ -63,7 +73,8 @@ export class ClusterGateway {
   private readonly authorization: AuthorizationV1Api;
   private readonly watcher: Watch;
   private readonly options: Required<Omit<GatewayOptions, 'signal'>> & { signal: AbortSignal | undefined };
-  private lastConnectionFailure = 0;
+  /** What the last failures said about the connection (see retry-policy.ts). */
+  private connection: ConnectionState = CONNECTED;
   /** The connection pool shared by every call (see callOptions). */
   private dispatcher: unknown;
   /** No exec plugin or auth provider, so the TLS options of every request are the same. */
@@ -157,77 +168,14 @@ export class ClusterGateway {
     return 'gone';
   }
 
-  /**
-   * The approval PUT is the hot path of a burst (one per CSR). Through client-node it goes via
-   * undici's fetch and the ObjectSerializer: measured at about 2.5 times the CPU of a plain https
-   * request and some 20 ms more per call, which made approvals queue up behind each other in a
-   * burst (BENCHMARKS.md). With static credentials and no proxy it is sent with node:https over a
-   * keep-alive agent built from the same kubeconfig options instead; errors keep client-node's
-   * ApiException shape (code, body, headers), so retries and wording are unchanged.
-   */
+  /** See direct-transport.ts; undefined when the kubeconfig needs client-node's own transport. */
   private directTransport(): Promise<DirectTransport | undefined> {
-    this.direct ??= (async () => {
-      const cluster = this.config.getCurrentCluster();
-      if (!this.staticCredentials || !cluster?.server.startsWith('https:') || cluster.proxyUrl) return undefined;
-      const opts: https.RequestOptions = {};
-      await this.config.applyToHTTPSOptions(opts);
-      const agent = new https.Agent({
-        keepAlive: true,
-        ca: opts.ca,
-        cert: opts.cert,
-        key: opts.key,
-        pfx: opts.pfx,
-        passphrase: opts.passphrase,
-        rejectUnauthorized: opts.rejectUnauthorized,
-        servername: opts.servername,
-      });
-      const headers: Record<string, string> = {};
-      for (const [key, value] of Object.entries(opts.headers ?? {})) if (value !== undefined) headers[key] = String(value);
-      return { agent, headers, auth: opts.auth ?? undefined, base: cluster.server.replace(/\/+$/, '') };
-    })().catch(() => undefined);
+    this.direct ??= openDirectTransport(this.config, this.staticCredentials);
     return this.direct;
   }
 
-  /** One JSON request over the direct transport; resolves to the parsed response body. */
   private directJson(direct: DirectTransport, method: string, path: string, body: object): Promise<unknown> {
-    const payload = JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        `${direct.base}${path}`,
-        {
-          method,
-          agent: direct.agent,
-          auth: direct.auth,
-          signal: AbortSignal.timeout(this.options.requestTimeoutMs),
-          headers: {
-            ...direct.headers,
-            Accept: 'application/json',
-            'Content-Type': 'application/json',
-            'Content-Length': Buffer.byteLength(payload),
-            'User-Agent': 'openshift-finish-install',
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', reject);
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            const text = Buffer.concat(chunks).toString('utf8');
-            if (status >= 200 && status < 300) {
-              try {
-                return resolve(text ? JSON.parse(text) : undefined);
-              } catch (error) {
-                return reject(error);
-              }
-            }
-            reject(Object.assign(new Error(`HTTP ${status}`), { code: status, body: text, headers: res.headers }));
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
-    });
+    return sendJson(direct, method, path, body, this.options.requestTimeoutMs);
   }
 
   async readCsr(name: string): Promise<Csr | undefined> {
@@ -243,10 +191,10 @@ export class ClusterGateway {
    * 'kind-missing' when the API has no imageregistry Config kind (the ImageRegistry capability
    * is disabled), 'missing' when the kind exists but the operator has not created `cluster` yet.
    */
-  async readRegistryConfig(): Promise<RegistryConfig | 'kind-missing' | 'missing'> {
+  async readRegistryConfig(limits: CallLimits = {}): Promise<RegistryConfig | 'kind-missing' | 'missing'> {
     try {
       return toRegistryConfig(
-        await this.call('read imageregistry Config cluster', () => this.custom.getClusterCustomObject({ ...REGISTRY }, this.callOptions())),
+        await this.call('read imageregistry Config cluster', () => this.custom.getClusterCustomObject({ ...REGISTRY }, this.callOptions(undefined, limits.signal)), limits),
       );
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
@@ -310,9 +258,11 @@ export class ClusterGateway {
   }
 
   /** Events about one Node (they are recorded in namespace default). */
-  async nodeEvents(node: string): Promise<EventInfo[]> {
-    const list = await this.call(`list events of Node ${node}`, () =>
-      this.core.listNamespacedEvent({ namespace: 'default', fieldSelector: `involvedObject.kind=Node,involvedObject.name=${node}` }, this.callOptions()),
+  async nodeEvents(node: string, limits: CallLimits = {}): Promise<EventInfo[]> {
+    const list = await this.call(
+      `list events of Node ${node}`,
+      () => this.core.listNamespacedEvent({ namespace: 'default', fieldSelector: `involvedObject.kind=Node,involvedObject.name=${node}` }, this.callOptions(undefined, limits.signal)),
+      limits,
     );
     return (list.items ?? []).map(toEvent);
   }
@@ -349,36 +299,40 @@ export class ClusterGateway {
   }
 
   /**
-   * Runs one API call with a per-request timeout, retrying transient failures (network errors,
-   * timeouts, 429 with Retry-After, 5xx) with jittered backoff for up to retryForMs.
+   * Runs one API call with a per-request timeout, retrying what retry-policy.ts calls retryable
+   * (no answer, our timeouts, 429 with Retry-After, 5xx, 401/403 just after a lost connection)
+   * with jittered backoff for up to retryForMs, or until the caller's deadline.
    */
-  async call<T>(action: string, fn: () => Promise<T>): Promise<T> {
+  async call<T>(action: string, fn: () => Promise<T>, limits: CallLimits = {}): Promise<T> {
+    const signals = [this.options.signal, limits.signal].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     try {
       return await pRetry(
         async () => {
           try {
             const result = await fn();
             this.everConnected = true;
+            this.connection = nextConnectionState(this.connection, undefined, Date.now());
             return result;
           } catch (error) {
             if (statusOf(error) !== undefined) this.everConnected = true;
-            if (statusOf(error) === undefined) this.lastConnectionFailure = Date.now();
+            this.connection = nextConnectionState(this.connection, error, Date.now());
             throw error instanceof Error ? error : new Error(String(error));
           }
         },
         {
           retries: 1000,
-          minTimeout: 200,
-          maxTimeout: 5000,
-          factor: 2,
+          minTimeout: RETRY.minTimeoutMs,
+          maxTimeout: RETRY.maxTimeoutMs,
+          factor: RETRY.factor,
           randomize: true,
-          maxRetryTime: this.everConnected ? this.options.retryForMs : Math.min(this.options.retryForMs, FIRST_CONTACT_RETRY_MS),
-          signal: this.options.signal,
+          maxRetryTime: retryBudgetMs({ retryForMs: this.options.retryForMs, everConnected: this.everConnected, now: Date.now(), deadline: limits.deadline }),
+          signal,
           shouldRetry: async ({ error, retryDelay }) => {
-            if (!this.isTransient(error)) return false;
+            if (!isRetryable(error, this.connection, Date.now(), limits)) return false;
             this.options.log.debug(`${toClusterError(action, error).message}; retrying`);
             const wait = retryAfterMs(error);
-            if (wait !== undefined && wait > retryDelay) await sleep(wait - retryDelay, this.options.signal);
+            if (wait !== undefined && wait > retryDelay) await sleep(wait - retryDelay, signal);
             return true;
           },
         },
@@ -392,21 +346,11 @@ export class ClusterGateway {
     }
   }
 
-  private isTransient(error: unknown): boolean {
-    const status = statusOf(error);
-    if (status === undefined) return true;
-    if (status === 429 || status >= 500) return true;
-    // Right after an API server restart its authorization caches are empty and it answers
-    // 401/403 to identities that hold the permission; only a later refusal is final.
-    if ((status === 401 || status === 403) && Date.now() - this.lastConnectionFailure < 30_000) return true;
-    return false;
-  }
-
   /**
    * Per-call middleware: a request timeout and, for patches, the content type. The ObjectParam
    * API runs middleware as client-node's Observable stub, which only needs toPromise().
    */
-  private callOptions(contentType?: string) {
+  private callOptions(contentType?: string, signal?: AbortSignal) {
     const timeoutMs = this.options.requestTimeoutMs;
     const resolved = <T>(value: T) => ({ toPromise: () => Promise.resolve(value) });
     return {
@@ -422,7 +366,8 @@ export class ClusterGateway {
               this.dispatcher ??= dispatcher;
               context.setDispatcher?.(this.dispatcher);
             }
-            context.setSignal(AbortSignal.timeout(timeoutMs));
+            const timeout = AbortSignal.timeout(timeoutMs);
+            context.setSignal(signal ? AbortSignal.any([timeout, signal]) : timeout);
             if (contentType) context.setHeaderParam('Content-Type', contentType);
             return resolved(context);
           },
@@ -451,8 +396,9 @@ export class ClusterGateway {
           { allowWatchBookmarks: true, resourceVersion: resourceVersion || undefined, timeoutSeconds: 300 },
           onEvent,
           (error: unknown) => {
-            // A dropped watch may be the first sign of an API server restart (see isTransient).
-            if (error && statusOf(error) === undefined && (error as Error).name !== 'TimeoutError') this.lastConnectionFailure = Date.now();
+            // A dropped watch may be the first sign of an API server restart; our own stop of a
+            // watch (AbortError) and its idle timer (TimeoutError) are not (see retry-policy.ts).
+            if (error) this.connection = nextConnectionState(this.connection, error, Date.now());
             done(error);
           },
         );
@@ -461,14 +407,6 @@ export class ClusterGateway {
     };
     return new Informer(source, pollMs, this.options.log);
   }
-}
-
-interface DirectTransport {
-  agent: https.Agent;
-  headers: Record<string, string>;
-  auth: string | undefined;
-  /** the server URL without a trailing slash (it may carry a path prefix) */
-  base: string;
 }
 
 interface RequestContextLike {

@@ -43,8 +43,13 @@ export class Informer<T> {
     this.log = log;
   }
 
-  onChange(listener: (event: InformerEvent, item: T | undefined) => void): void {
+  /** Returns a function that removes the listener. */
+  onChange(listener: (event: InformerEvent, item: T | undefined) => void): () => void {
     this.listeners.push(listener);
+    return () => {
+      const at = this.listeners.indexOf(listener);
+      if (at >= 0) this.listeners.splice(at, 1);
+    };
   }
 
   values(): T[] {

@@ -64,10 +64,7 @@ export function observe(
   stablePeriodMs: number,
   now: number,
 ): Observation {
-  const states = operators.map(operatorState).sort((a, b) => a.name.localeCompare(b.name));
-  const watched = states.filter((s) => !ignore.includes(s.name));
-  const ignored = states.filter((s) => ignore.includes(s.name));
-  const unstable = watched.filter((s) => !isStable(s));
+  const { watched, unstable } = classifyOperators(operators, ignore);
   const transitions: string[] = [];
   const last = new Map<string, string>();
   for (const state of watched) {
@@ -92,10 +89,32 @@ export function observe(
   return {
     clock: { stableSince, unstableSince, last },
     transitions,
+    ...operatorSnapshot(operators, ignore),
+    done: allStable && now - stableSince! >= stablePeriodMs,
+  };
+}
+
+function classifyOperators(operators: readonly ClusterOperatorInfo[], ignore: readonly string[]) {
+  const states = operators.map(operatorState).sort((a, b) => a.name.localeCompare(b.name));
+  const watched = states.filter((s) => !ignore.includes(s.name));
+  const ignored = states.filter((s) => ignore.includes(s.name));
+  return { watched, ignored, unstable: watched.filter((s) => !isStable(s)) };
+}
+
+export interface OperatorSnapshot {
+  /** The watched operators not stable now; a placeholder `(none)` when no operator is watched. */
+  readonly unstable: readonly OperatorState[];
+  readonly ignored: readonly OperatorState[];
+  readonly watchedCount: number;
+}
+
+/** The operators as they are now, without a clock: what a report shows at any moment. */
+export function operatorSnapshot(operators: readonly ClusterOperatorInfo[], ignore: readonly string[]): OperatorSnapshot {
+  const { watched, ignored, unstable } = classifyOperators(operators, ignore);
+  return {
     unstable: watched.length === 0 ? [{ name: '(none)', available: 'Missing', progressing: 'Missing', degraded: 'Missing', message: 'no ClusterOperators found' }] : unstable,
     ignored,
     watchedCount: watched.length,
-    done: allStable && now - stableSince! >= stablePeriodMs,
   };
 }
 

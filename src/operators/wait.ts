@@ -1,5 +1,6 @@
 import { statusOf } from '../cluster/errors.ts';
 import type { ClusterGateway } from '../cluster/gateway.ts';
+import type { Informer } from '../cluster/informer.ts';
 import type { ClusterOperatorInfo } from '../cluster/objects.ts';
 import type { Log } from '../log.ts';
 import { observe, startClock, type Observation, type OperatorState } from './stability.ts';
@@ -27,15 +28,24 @@ export interface OperatorWaitResult {
   readonly ignored: readonly OperatorState[];
 }
 
-/** Waits until every ClusterOperator (less the ignored) has been stable for the stable period. */
-export async function waitForStableOperators(gateway: ClusterGateway, options: OperatorWaitOptions): Promise<OperatorWaitResult> {
-  const informer = gateway.clusterOperatorInformer(options.pollIntervalMs);
+/**
+ * Lists and watches the ClusterOperators until the returned informer is stopped: started with the
+ * run, so that whichever phase fails first, the report can name the operators as they are.
+ */
+export async function watchClusterOperators(gateway: ClusterGateway, pollIntervalMs: number): Promise<Informer<ClusterOperatorInfo>> {
+  const informer = gateway.clusterOperatorInformer(pollIntervalMs);
   try {
     await informer.start();
+    return informer;
   } catch (error) {
+    informer.stop();
     if (statusOf(error) !== 404) throw error;
     throw new Error('the cluster has no config.openshift.io ClusterOperator kind: is this an OpenShift cluster? Set wait-for-operators: false to skip the operator wait.');
   }
+}
+
+/** Waits until every ClusterOperator (less the ignored) has been stable for the stable period. */
+export async function waitForStableOperators(informer: Informer<ClusterOperatorInfo>, options: OperatorWaitOptions): Promise<OperatorWaitResult> {
   let clock = startClock(Date.now());
   let latest: Observation | undefined;
   let stopListening = () => {};
@@ -64,13 +74,15 @@ export async function waitForStableOperators(gateway: ClusterGateway, options: O
         const untilStable = clock.stableSince === undefined ? Infinity : clock.stableSince + options.stablePeriodMs - now;
         timer = setTimeout(tick, Math.max(10, Math.min(untilStable, options.deadline - now, 1000)));
       };
-      informer.onChange(() => setImmediate(tick));
+      const unsubscribe = informer.onChange(() => setImmediate(tick));
       options.signal?.addEventListener('abort', tick, { once: true });
-      stopListening = () => options.signal?.removeEventListener('abort', tick);
+      stopListening = () => {
+        unsubscribe();
+        options.signal?.removeEventListener('abort', tick);
+      };
       tick();
     });
   } finally {
     stopListening();
-    informer.stop();
   }
 }

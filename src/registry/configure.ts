@@ -3,7 +3,7 @@ import { DeadlineError } from '../errors.ts';
 import type { RegistryConfig } from '../cluster/objects.ts';
 import type { Log } from '../log.ts';
 import type { RegistryRequest } from '../settings/settings.ts';
-import { DEFAULT_CLAIM, planRegistry, registryReadiness, type RegistryTarget } from './plan.ts';
+import { DEFAULT_CLAIM, planRegistry, registryReadiness, type RegistryReadiness, type RegistryTarget } from './plan.ts';
 
 export class RegistryRefused extends Error {
   readonly input: string;
@@ -39,7 +39,7 @@ export async function waitForRegistryConfig(
 ): Promise<RegistryConfig> {
   let logged = false;
   for (;;) {
-    const config = await gateway.readRegistryConfig();
+    const config = await gateway.readRegistryConfig({ deadline: options.deadline, ...(options.signal ? { signal: options.signal } : {}) });
     if (config === 'kind-missing') throw new RegistryUnavailable(CAPABILITY_DISABLED);
     if (config !== 'missing') return config;
     if (Date.now() >= options.deadline || options.signal?.aborted) {
@@ -47,18 +47,19 @@ export async function waitForRegistryConfig(
     }
     if (!logged) options.log.info('waiting for the image registry operator to create its Config "cluster"');
     logged = true;
-    await sleep(Math.min(options.pollIntervalMs, 2000));
+    await sleep(Math.min(options.pollIntervalMs, 2000, options.deadline - Date.now()), options.signal);
   }
 }
 
 /**
  * Refuses an impossible registry request before anything is written (approvals included): plans
- * against the Config and claim as they are now, when the Config exists already.
+ * against the Config and claim as they are now, when the Config exists already. Returns the
+ * planned target (undefined while the Config does not exist), so a report can show it from the start.
  */
-export async function precheckRegistry(gateway: ClusterGateway, request: RegistryRequest): Promise<void> {
+export async function precheckRegistry(gateway: ClusterGateway, request: RegistryRequest): Promise<RegistryTarget | undefined> {
   const config = await gateway.readRegistryConfig();
   if (config === 'kind-missing') throw new RegistryUnavailable(CAPABILITY_DISABLED);
-  if (config !== 'missing') await planNow(gateway, request, config);
+  return config === 'missing' ? undefined : (await planNow(gateway, request, config)).target;
 }
 
 /** Plans against the current Config and claim, then (unless dry-run) creates the claim and patches. */
@@ -92,17 +93,22 @@ export async function configureRegistry(
   return { target, changed: true };
 }
 
-/** Polls the Config until the registry itself reports the target and is Available, or the deadline. */
+/**
+ * Polls the Config until the registry itself reports the target and is Available, or the deadline.
+ * `deadline` is asked on every poll: it may be Infinity at first (observing only) and set later.
+ */
 export async function waitForRegistry(
   gateway: ClusterGateway,
   target: RegistryTarget,
-  options: { deadline: number; log: Log; signal?: AbortSignal; onReady?: () => void },
-): Promise<{ ready: boolean; waitingFor: string }> {
+  options: { deadline: () => number; log: Log; signal?: AbortSignal; onReady?: () => void; onReadiness?: (readiness: RegistryReadiness) => void },
+): Promise<RegistryReadiness> {
   let last = '';
   for (;;) {
-    const config = await gateway.readRegistryConfig();
+    const deadline = options.deadline();
+    const config = await gateway.readRegistryConfig({ ...(Number.isFinite(deadline) ? { deadline } : {}), ...(options.signal ? { signal: options.signal } : {}) });
     const readiness =
       typeof config === 'string' ? { ready: false, waitingFor: 'the Config "cluster" to exist' } : registryReadiness(config, target);
+    options.onReadiness?.(readiness);
     if (readiness.ready) {
       options.log.info('image registry is Available with the requested storage');
       options.onReady?.();
@@ -110,11 +116,19 @@ export async function waitForRegistry(
     }
     if (readiness.waitingFor !== last) options.log.info(`registry: waiting for ${readiness.waitingFor}`);
     last = readiness.waitingFor;
-    if (Date.now() >= options.deadline || options.signal?.aborted) return readiness;
-    await sleep(1000);
+    if (Date.now() >= options.deadline() || options.signal?.aborted) return readiness;
+    await sleep(Math.min(1000, options.deadline() - Date.now()), options.signal);
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, ms));
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

@@ -60,7 +60,7 @@ export function renderSummary(report: RunReport): string {
     );
     if (!r.ready && report.registryWaitingFor) parts.push(`Waiting for ${cell(report.registryWaitingFor)}`);
   }
-  parts.push('### Cluster operators', report.operatorsStable ? 'All ClusterOperators stable.' : 'Not all ClusterOperators stable.');
+  parts.push('### Cluster operators', operatorsLine(report));
   if (report.unstableOperators.length > 0) {
     parts.push(
       table(['Operator', 'Available', 'Progressing', 'Degraded', 'Message'], report.unstableOperators.map((o) => [o.name, o.available, o.progressing, o.degraded, o.message])),
@@ -72,7 +72,7 @@ export function renderSummary(report: RunReport): string {
       '### Timeline',
       ...timelineOverview(report),
       '<details><summary>Every event</summary>',
-      table(['+time', 'What'], report.timeline.map((t) => [`${Math.round((t.at - report.startedAt) / 1000)}s`, t.node ? `${t.node}: ${t.event}` : t.event])),
+      table(['Time', 'What'], report.timeline.map((t) => [offsetText(t.at - report.startedAt), t.node ? `${t.node}: ${t.event}` : t.event])),
       '</details>',
     );
   }
@@ -94,4 +94,12 @@ function timelineOverview(report: RunReport): string[] {
   );
   const chart = renderGantt(report);
   return chart ? [overview, chart] : [overview];
+}
+
+/** Watched from the start of the run: a run that failed before the operator wait still says how they were. */
+function operatorsLine(report: RunReport): string {
+  if (report.operatorsStable) return 'All ClusterOperators stable.';
+  const { stable, total } = report.operatorCounts;
+  if (report.unstableOperators.length === 0 && total > 0) return `Not awaited to the end: all ${total} watched ClusterOperators were stable when the run stopped.`;
+  return total > 0 ? `Not all ClusterOperators stable: ${stable} of ${total} stable when the run stopped.` : 'Not all ClusterOperators stable.';
 }

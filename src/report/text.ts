@@ -1,6 +1,7 @@
 import { formatDuration } from '../settings/duration.ts';
 import { clientCertificatesWarning } from '../csr/approver.ts';
 import type { RunReport } from './report.ts';
+import { offsetText } from './gantt.ts';
 
 /** The CLI's readable report: the same facts as the job summary, as plain text. */
 export function renderText(report: RunReport): string {
@@ -24,7 +25,7 @@ export function renderText(report: RunReport): string {
   for (const o of report.unstableOperators) lines.push(`  ${o.name}: ${o.message}`);
   if (report.timeline.length > 0) {
     lines.push('', 'timeline:');
-    for (const t of report.timeline) lines.push(`  +${formatDuration(t.at - report.startedAt).padStart(6)}  ${t.node ? `${t.node}: ` : ''}${t.event}`);
+    for (const t of report.timeline) lines.push(`  ${offsetText(t.at - report.startedAt).padStart(9)}  ${t.node ? `${t.node}: ` : ''}${t.event}`);
   }
   return `${lines.join('\n')}\n`;
 }

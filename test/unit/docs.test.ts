@@ -260,6 +260,8 @@ const FAILURES = {
     'does not exist; create it or set registry-pvc-size',
     'claim needs rolloutStrategy Recreate',
     'claim allows 1 replica',
+    '; also: ',
+    'not-readable.json',
   ],
 };
 

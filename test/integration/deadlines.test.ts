@@ -1,0 +1,104 @@
+// Issue 16 on the real API server: a gate that fails ends on time and tells the whole story. The
+// user's scenario: nodes-timeout 25s, one listed machine that never boots, an operator degraded
+// from the start, and a hand-written role that lacks `list events` (diagnostics only).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { sharedControlPlane, startAction, type NodeOutput } from './harness.ts';
+
+const bed = sharedControlPlane();
+const STABLE = { available: 'True', progressing: 'False', degraded: 'False' } as const;
+const EVENTS_ROLE = '/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles/openshift-finish-install';
+const NODES_TIMEOUT_MS = 25_000;
+/** What issue 16 allows between the deadline that failed a run and its end. */
+const AFTER_DEADLINE_MS = 8_000;
+
+interface Rule { resources?: string[]; verbs?: string[] }
+
+/** deploy/rbac.yaml as a custom role often is: without the diagnostics-only `list events` rule. */
+async function withoutListEvents(): Promise<() => Promise<void>> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const role: any = await bed.cp.admin.request('GET', EVENTS_ROLE);
+  const rules = (role.rules as Rule[]).filter((r) => !((r.resources ?? []).includes('events') && (r.verbs ?? []).includes('list')));
+  assert.ok(rules.length < role.rules.length, 'deploy/rbac.yaml grants list events in default');
+  await bed.cp.admin.request('PUT', EVENTS_ROLE, { body: { ...role, rules } });
+  // RBAC changes reach the authorizer through its informer: wait until the action is refused.
+  const review = { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: 'list', resource: 'events', namespace: 'default' } } };
+  for (let i = 0; i < 100; i++) {
+    const answer = await bed.cp.action.request<{ status?: { allowed?: boolean } }>('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { body: review });
+    if (!answer.status?.allowed) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return async () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const current: any = await bed.cp.admin.request('GET', EVENTS_ROLE);
+    await bed.cp.admin.request('PUT', EVENTS_ROLE, { body: { ...current, rules: role.rules } });
+  };
+}
+
+test('nodes-timeout with a machine that never boots, a degraded operator and no list events: ends on time, names both', { timeout: 120_000 }, async (t) => {
+  const restore = await withoutListEvents();
+  try {
+    await bed.install({
+      workers: [{ name: 'd-worker-0', addresses: ['10.3.1.10'] }, { name: 'd-worker-1', addresses: ['10.3.1.11'], neverBoots: true }],
+      operators: {
+        scripted: {
+          'd-steady': [{ atMs: 0, ...STABLE }],
+          monitoring: [{ atMs: 0, available: 'True', progressing: 'False', degraded: 'True', reason: 'UpdatingPrometheusFailed', message: 'prometheus-k8s rollout stuck' }],
+        },
+      },
+      registry: { rolloutMs: 500 },
+    });
+    const action = startAction(bed.cp, {
+      nodes: 'd-worker-0 10.3.1.10\nd-worker-1 10.3.1.11',
+      'nodes-timeout': '25s',
+      'registry-storage': 'emptyDir',
+      'stable-period': '0s',
+    });
+    // The nodes deadline counts from the start of the nodes phase (after the preflight).
+    let nodesStarted = 0;
+    while (!nodesStarted && action.child.exitCode === null) {
+      if (/\[nodes\] approving/.test(action.stdoutSoFar())) nodesStarted = Date.now();
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+    const run = await action.done;
+    const afterDeadline = Date.now() - (nodesStarted + NODES_TIMEOUT_MS);
+    t.diagnostic(`ended ${(afterDeadline / 1000).toFixed(1)} s after nodes-timeout`);
+    if (process.env.OFI_SHOW_RUN) t.diagnostic(`${run.stdout}\n${run.summary}\n${JSON.stringify(run.diagnostics, null, 1)}`);
+    assert.ok(nodesStarted > 0, run.stdout);
+    assert.ok(afterDeadline >= 0, `ended ${afterDeadline} ms before the deadline:\n${run.stdout}`);
+    assert.ok(afterDeadline < AFTER_DEADLINE_MS, `ended ${afterDeadline} ms after nodes-timeout (allowed ${AFTER_DEADLINE_MS}):\n${run.stdout}`);
+
+    assert.equal(run.exitCode, 1);
+    assert.equal(run.outputs.result, 'timeout');
+    // The failure line: what failed first, then what else was not done.
+    assert.match(run.stdout, /::error::Nodes not Ready with serving certificates after 25s: d-worker-1 \(no client CSR seen[^\n]*; also: ClusterOperators not stable: monitoring \(Degraded=True \(UpdatingPrometheusFailed\): prometheus-k8s rollout stuck\)/);
+    // Outputs: everything known when the nodes gate failed, the operators and registry included.
+    const nodes = run.json<NodeOutput[]>('nodes');
+    assert.deepEqual(nodes.map((n) => [n.name, n.ready]), [['d-worker-0', true], ['d-worker-1', false]]);
+    assert.equal(run.outputs['nodes-ready'], 'false');
+    assert.equal(run.outputs['operators-stable'], 'false');
+    const unstable = run.json<Array<{ name: string; degraded: string; message: string }>>('unstable-operators');
+    assert.deepEqual(unstable.map((o) => o.name), ['monitoring']);
+    assert.equal(unstable[0]!.degraded, 'True');
+    assert.match(unstable[0]!.message, /prometheus-k8s rollout stuck/);
+    assert.deepEqual(run.json('registry'), { managementState: 'Managed', storage: 'emptyDir', claim: '', rolloutStrategy: 'RollingUpdate', replicas: 1, ready: true, changed: true });
+    // The summary tells the same story.
+    assert.match(run.summary, /d-worker-1/);
+    assert.match(run.summary, /\| monitoring \| True \| False \| True \| .*prometheus-k8s rollout stuck/);
+    assert.match(run.summary, /also: ClusterOperators not stable: monitoring/);
+    assert.match(run.summary, /### Timeline[\s\S]*\| \+\d+\.\ds \| d-worker-0: client approved \|/, 'offsets in tenths of a second');
+
+    // The forbidden diagnostics read: listed as not readable with the rule, never retried.
+    const notReadable = JSON.parse(run.diagnostics['not-readable.json']!);
+    assert.deepEqual(notReadable.map((n: { read: string; reason: string; permission: string }) => [n.read, n.reason, n.permission]), [
+      ['list events of Node d-worker-1', 'forbidden (HTTP 403)', '{apiGroups: [""], resources: ["events"], verbs: ["list"]} (Role in namespace default)'],
+    ]);
+    const notReady = JSON.parse(run.diagnostics['nodes-not-ready.json']!);
+    assert.deepEqual(notReady.map((n: { node: string }) => n.node), ['d-worker-1']);
+    assert.match(notReady[0].events, /^not readable: forbidden \(HTTP 403\)/);
+    assert.doesNotMatch(run.stdout, /list events of Node[^\n]*retrying/);
+    assert.deepEqual(JSON.parse(run.diagnostics['operators.json']!).map((o: { name: string }) => o.name), ['monitoring']);
+  } finally {
+    await restore();
+  }
+});
