@@ -39,6 +39,8 @@ export type SimEventKind =
   | 'csr-denied'
   | 'csr-failed'
   | 'operator-step'
+  | 'cluster-version-step'
+  | 'pool-status'
   | 'registry-status'
   | 'registry-spec-rewrite'
   | 'registry-pvc-created'
