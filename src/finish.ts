@@ -82,7 +82,7 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
     operators?.stop();
     if (approver) {
       const settled = approver.settled().catch(() => undefined);
-      await (failed ? Promise.race([settled, delay(SETTLE_AFTER_FAILURE_MS)]) : settled);
+      await (failed ? within(settled, SETTLE_AFTER_FAILURE_MS) : settled);
       approver.stop();
     }
     collect(true);
@@ -199,8 +199,9 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
     await Promise.all([gate('operators', watching), nodesPhase, registryPhase, operatorsPhase]);
     if (context.signal.aborted) throw new Error('Cancelled: the job was stopped before the install finished.');
   } catch (error) {
-    stopped.abort();
+    // Approvals already sent get a moment to land in the report; then everything else stops.
     await wrapUp(true);
+    stopped.abort();
     if (error instanceof Error) {
       const wanted = { nodes: settings.nodes.length > 0 && !settings.dryRun, registry: settings.registry.storage !== 'keep' && !settings.dryRun, operators: settings.waitForOperators };
       error.message = failureLine(error.message, failedGate, outstandingWork(report, wanted));
@@ -220,8 +221,11 @@ function recordOperators(report: RunReport, operators: readonly ClusterOperatorI
   report.operatorCounts = { stable: Math.max(0, now.watchedCount - now.unstable.length), total: now.watchedCount };
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** `work`, or nothing after `ms`; the timer does not outlive it. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 function snapshot(approver: CsrApprover, report: RunReport, final: boolean): void {

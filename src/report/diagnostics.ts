@@ -48,7 +48,8 @@ export async function writeDiagnostics(dir: string, report: RunReport, sources: 
   const limits: ReadLimits = { deadline: Date.now() + budgetMs, signal: AbortSignal.timeout(budgetMs) };
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const write = (name: string, data: unknown) => writeFileSync(join(dir, name), `${JSON.stringify(data, null, 2)}\n`);
-  write('outputs.json', { ...toOutputs(report), failure: report.failure });
+  // As the step will set them: the run ends now, and this folder is its diagnostics-path.
+  write('outputs.json', { ...toOutputs({ ...report, finishedAt: Date.now(), diagnosticsPath: dir }), failure: report.failure });
   write('operators.json', report.unstableOperatorDetails.length > 0 ? report.unstableOperatorDetails : report.unstableOperators);
   write('csrs-refused.json', report.refusedCsrs);
   const notReadable: NotReadable[] = [];

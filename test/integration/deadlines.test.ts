@@ -98,6 +98,9 @@ test('nodes-timeout with a machine that never boots, a degraded operator and no 
     assert.match(notReady[0].events, /^not readable: forbidden \(HTTP 403\)/);
     assert.doesNotMatch(run.stdout, /list events of Node[^\n]*retrying/);
     assert.deepEqual(JSON.parse(run.diagnostics['operators.json']!).map((o: { name: string }) => o.name), ['monitoring']);
+    const outputs = JSON.parse(run.diagnostics['outputs.json']!);
+    assert.equal(outputs['diagnostics-path'], run.outputs['diagnostics-path']);
+    assert.equal(outputs['unstable-operators'], run.outputs['unstable-operators']);
   } finally {
     await restore();
   }

@@ -122,6 +122,9 @@ test('diagnostics: a forbidden read is listed as not readable with its rule, not
     );
     assert.match(notReadable[0].detail, /events is forbidden/);
     assert.equal(notReadable[1].read, 'list events of Node worker-2');
+    const outputs = JSON.parse(readFileSync(join(dir, 'outputs.json'), 'utf8'));
+    assert.equal(outputs['diagnostics-path'], dir, 'outputs.json holds the outputs as the step sets them');
+    assert.ok(Number(outputs['duration-seconds']) > 1_000_000, 'counted up to now, not to the report start');
     const nodes = JSON.parse(readFileSync(join(dir, 'nodes-not-ready.json'), 'utf8'));
     assert.match(nodes[0].events, /^not readable: forbidden \(HTTP 403\); allowed by \{apiGroups: \[""\], resources: \["events"\], verbs: \["list"\]\}/);
   } finally {
