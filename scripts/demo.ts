@@ -9,7 +9,7 @@ import { runAction } from '../test/integration/harness.ts';
 const step = (text: string) => console.log(`\n\x1b[1m== ${text}\x1b[0m`);
 
 step('control plane: etcd 3.6, kube-apiserver and kube-controller-manager 1.34 (Node authorizer, RBAC, NodeRestriction, CSR signer)');
-console.log('The first run on a machine builds them from their Go modules (about 10 minutes on 2 cores, a few hundred MB of downloads); later runs start in seconds.');
+console.log('The first run on a machine builds them from their Go modules (about 10 minutes on 2 cores, 360 MB of downloads); later runs start in seconds.');
 const cp = await startControlPlane();
 console.log(`API server ${cp.version} ready in ${(cp.timings.total / 1000).toFixed(1)}s`);
 let exitCode = 1;

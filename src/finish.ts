@@ -1,15 +1,18 @@
 import type { ClusterGateway } from './cluster/gateway.ts';
 import { DeadlineError } from './errors.ts';
 import { CsrApprover } from './csr/approver.ts';
-import type { Log } from './log.ts';
+import { tagged, type Log } from './log.ts';
 import type { Informer } from './cluster/informer.ts';
 import type { ClusterOperatorInfo } from './cluster/objects.ts';
+import { capabilityEnabled, clusterVersionState, operatorsOfDisabledCapabilities } from './completion/cluster-version.ts';
+import { watchCompletion, type CompletionWatch } from './completion/watch.ts';
+import { InputError } from './settings/settings.ts';
 import { operatorSnapshot } from './operators/stability.ts';
 import { waitForStableOperators, watchClusterOperators } from './operators/wait.ts';
-import { describeRule, requiredPermissions } from './preflight.ts';
+import { checkPermissions } from './preflight.ts';
 import { configureRegistry, precheckRegistry, waitForRegistry, waitForRegistryConfig } from './registry/configure.ts';
 import { failureLine, outstandingWork, type Gate } from './report/failure.ts';
-import type { RunReport } from './report/report.ts';
+import { recordApprover, type RunReport } from './report/report.ts';
 import { formatDuration } from './settings/duration.ts';
 import type { Settings } from './settings/settings.ts';
 
@@ -21,7 +24,6 @@ export interface RunContext {
   readonly signal: AbortSignal;
 }
 
-export class PermissionError extends Error {}
 export { DeadlineError };
 
 /** How long a failed run waits for approvals already sent before it reports (its deadline has passed). */
@@ -38,8 +40,26 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
   // What holds before anything runs, so a failure still reports it (CONTRACT.md).
   report.operatorsStable = !settings.waitForOperators;
   report.nodesReady = settings.nodes.length === 0;
-  await group('Preflight: permissions and registry plan', async () => {
-    await preflight(settings, context);
+  let ignore = settings.ignoreOperators;
+  await group('Preflight: permissions, capabilities and registry plan', async () => {
+    await checkPermissions(settings, gateway, context.log);
+    if (settings.waitForOperators || settings.registry.storage !== 'keep') {
+      const cv = await gateway.readClusterVersion().catch((error: unknown) => {
+        if (settings.dryRun) return undefined; // a missing permission is already warned about
+        throw error;
+      });
+      if (cv) report.clusterVersion = clusterVersionState(cv);
+      // Since 4.14 the registry is an optional capability: without it there is nothing to configure.
+      if (!capabilityEnabled(cv, 'ImageRegistry')) {
+        if (settings.registry.storage !== 'keep') {
+          throw new InputError('registry-storage', `${settings.registry.storage} needs the image registry, but this cluster was installed without the ImageRegistry capability (ClusterVersion status.capabilities)`, 'keep on such a cluster; or enable the capability first (spec.capabilities.additionalEnabledCapabilities: [ImageRegistry])');
+        }
+        report.registryInstalled = false;
+        context.log.info('the ImageRegistry capability is disabled: this cluster has no image registry (not installed)');
+      }
+      // The operators of disabled capabilities do not exist; nothing waits for them.
+      ignore = [...new Set([...settings.ignoreOperators, ...operatorsOfDisabledCapabilities(cv)])];
+    }
     if (settings.registry.storage === 'keep') return;
     const target = await precheckRegistry(gateway, settings.registry);
     if (target) report.registry = { ...target, ready: false, changed: false };
@@ -57,11 +77,13 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
 
   const approver = settings.nodes.length > 0 ? new CsrApprover(gateway, { expected: settings.nodes, dryRun: settings.dryRun, pollIntervalMs: settings.pollIntervalMs, log: nodesLog }) : undefined;
   let operators: Informer<ClusterOperatorInfo> | undefined;
+  let completion: CompletionWatch | undefined;
   /** Copies what the approver and the operator watch know into the report; `final` adds what only a failure needs. */
   const collect = (final = false) => {
-    if (operators) recordOperators(report, operators.values(), settings.ignoreOperators);
+    if (operators) recordOperators(report, operators.values(), ignore);
+    if (completion) recordCompletion(report, completion);
     if (!approver) return;
-    snapshot(approver, report, final);
+    recordApprover(approver, report, final);
     report.timeline = [...approver.timeline, ...report.timeline.filter((t) => t.node === undefined)].sort((a, b) => a.at - b.at);
   };
   signal.addEventListener('abort', () => approver?.stop());
@@ -80,6 +102,7 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
     wrappedUp = true;
     clearInterval(progress);
     operators?.stop();
+    completion?.stop();
     if (approver) {
       const settled = approver.settled().catch(() => undefined);
       await (failed ? within(settled, SETTLE_AFTER_FAILURE_MS) : settled);
@@ -95,11 +118,16 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
     let registryReady = settings.registry.storage === 'keep';
 
     const watching = settings.waitForOperators
-      ? watchClusterOperators(gateway, settings.pollIntervalMs).then((informer) => {
-          operators = informer;
-          if (wrappedUp) informer.stop();
-          collect();
-        })
+      ? Promise.all([
+          watchClusterOperators(gateway, settings.pollIntervalMs).then((informer) => {
+            operators = informer;
+            if (wrappedUp) informer.stop();
+          }),
+          watchCompletion(gateway, { clusterVersion: settings.waitForClusterVersion, pools: settings.machineConfigPools, pollIntervalMs: settings.pollIntervalMs }).then((watch) => {
+            completion = watch;
+            if (wrappedUp) watch?.stop();
+          }),
+        ]).then(() => collect())
       : Promise.resolve();
 
     const nodesPhase = gate('nodes', phase('nodes', `approving the node certificates of ${settings.nodes.map((n) => n.name).join(', ') || 'no listed node'}`, async (log) => {
@@ -170,18 +198,23 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
       const [nodesOk, registryOk] = await Promise.all([nodesDone, configured]);
       await watching;
       if (!nodesOk || !registryOk || signal.aborted || !operators) return;
-      log.info(`waiting for every ClusterOperator to be stable for ${formatDuration(settings.stablePeriodMs)}`);
+      const also = [settings.waitForClusterVersion ? ', ClusterVersion complete' : '', settings.machineConfigPools.length ? `, MachineConfigPools ${settings.machineConfigPools.join(', ')} rolled out` : ''].join('');
+      log.info(`waiting for every ClusterOperator to be stable for ${formatDuration(settings.stablePeriodMs)}${also}`);
       const result = await waitForStableOperators(operators, {
-        ignore: settings.ignoreOperators,
+        ignore,
         stablePeriodMs: settings.stablePeriodMs,
         deadline: Date.now() + settings.operatorsTimeoutMs,
         pollIntervalMs: settings.pollIntervalMs,
         log,
         signal,
         once: settings.dryRun,
-        onObservation: () => recordOperators(report, operators!.values(), settings.ignoreOperators),
-        alsoRequire: () => registryReady || settings.dryRun,
+        onObservation: () => {
+          recordOperators(report, operators!.values(), ignore);
+          if (completion) recordCompletion(report, completion);
+        },
+        alsoRequire: () => (registryReady || settings.dryRun) && (completion?.done() ?? true),
       });
+      if (completion) recordCompletion(report, completion);
       report.operatorsStable = result.stable;
       report.unstableOperators = [...result.unstable];
       report.ignoredOperators = [...result.ignored];
@@ -189,8 +222,11 @@ export async function finishInstall(settings: Settings, report: RunReport, conte
       if (result.stable) report.timeline.push({ at: Date.now(), event: 'operators stable' });
       if (!result.stable && !signal.aborted && !settings.dryRun) {
         const names = result.unstable.map((o) => `${o.name} (${o.message})`);
+        if (names.length === 0 && report.completionLacks.length > 0) {
+          throw new DeadlineError(`Install not complete within operators-timeout ${formatDuration(settings.operatorsTimeoutMs)}: ${report.completionLacks.join('; ')}.`);
+        }
         throw new DeadlineError(
-          `ClusterOperators not stable for ${formatDuration(settings.stablePeriodMs)} within ${formatDuration(settings.operatorsTimeoutMs)}: ${names.join('; ') || 'the image registry is not ready'}.`,
+          `ClusterOperators not stable for ${formatDuration(settings.stablePeriodMs)} within ${formatDuration(settings.operatorsTimeoutMs)}: ${[...names, ...report.completionLacks].join('; ') || 'the image registry is not ready'}.`,
         );
       }
     };
@@ -221,74 +257,15 @@ function recordOperators(report: RunReport, operators: readonly ClusterOperatorI
   report.operatorCounts = { stable: Math.max(0, now.watchedCount - now.unstable.length), total: now.watchedCount };
 }
 
+function recordCompletion(report: RunReport, completion: CompletionWatch): void {
+  report.clusterVersion = completion.clusterVersion() ?? report.clusterVersion;
+  report.pools = completion.pools();
+  report.completionLacks = completion.lacks();
+}
+
 /** `work`, or nothing after `ms`; the timer does not outlive it. */
 async function within(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
-}
-
-function snapshot(approver: CsrApprover, report: RunReport, final: boolean): void {
-  report.approvedCsrs = approver.approvedCsrs();
-  report.refusedCsrs = approver.refusedCsrs();
-  report.nodes = approver.nodeStatuses();
-  report.nodesReady = approver.allDone();
-  // One pass over every CSR: only for the failure message and the diagnostics.
-  if (final) report.nodesMissing = approver.missing();
-}
-
-function tagged(log: Log, tag: string): Log {
-  return {
-    info: (message) => log.info(`[${tag}] ${message}`),
-    warning: (message) => log.warning(`[${tag}] ${message}`),
-    debug: (message) => log.debug(`[${tag}] ${message}`),
-  };
-}
-
-async function preflight(settings: Settings, { gateway, log }: RunContext): Promise<void> {
-  const checks = requiredPermissions(settings);
-  const missing = await gateway.missingPermissions(checks);
-  if (missing.length === 0) {
-    log.info(`all ${checks.length} permissions the chosen inputs need are granted`);
-    return;
-  }
-  const rules = missing.map(describeRule).join('; ');
-  if (settings.dryRun) {
-    log.warning(`a real run would fail: missing permissions ${rules}`);
-    return;
-  }
-  throw new PermissionError(`Missing permissions (see deploy/rbac.yaml), add: ${rules}.`);
-}
-
-/**
- * The renewal service: approve, with the same policy, the requests of the listed machines until
- * `signal` aborts. Nodes of UPI clusters renew their serving certificates every few months and
- * nothing else approves them (no Machine API, so no machine approver).
- */
-export async function keepApproving(
-  settings: Settings,
-  report: RunReport,
-  context: RunContext & { readonly reloadNodes?: () => Settings['nodes'] | undefined },
-): Promise<void> {
-  await context.group('Preflight: permissions', () => preflight({ ...settings, waitForOperators: false, registry: { ...settings.registry, storage: 'keep' } }, context));
-  const log = tagged(context.log, 'watch');
-  const approver = new CsrApprover(context.gateway, { expected: settings.nodes, dryRun: settings.dryRun, pollIntervalMs: settings.pollIntervalMs, log });
-  await approver.start();
-  log.info(`approving the requests of ${settings.nodes.length} listed machines until stopped`);
-  await new Promise<void>((resolve) => {
-    const reload = setInterval(() => {
-      const nodes = context.reloadNodes?.();
-      if (nodes) approver.updateExpected(nodes);
-      snapshot(approver, report, false);
-    }, Math.min(settings.pollIntervalMs, 1000));
-    const stop = () => {
-      clearInterval(reload);
-      resolve();
-    };
-    if (context.signal.aborted) stop();
-    context.signal.addEventListener('abort', stop);
-  });
-  await approver.settled().catch(() => undefined);
-  approver.stop();
-  snapshot(approver, report, true);
 }

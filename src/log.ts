@@ -24,3 +24,12 @@ export function singleLineLog(log: Log): Log {
     debug: (message) => log.debug(oneLine(message)),
   };
 }
+
+/** Lines of one phase, tagged: the phases overlap, and GitHub log groups cannot. */
+export function tagged(log: Log, tag: string): Log {
+  return {
+    info: (message) => log.info(`[${tag}] ${message}`),
+    warning: (message) => log.warning(`[${tag}] ${message}`),
+    debug: (message) => log.debug(`[${tag}] ${message}`),
+  };
+}

@@ -1,4 +1,5 @@
-import type { PermissionCheck } from './cluster/gateway.ts';
+import type { ClusterGateway, PermissionCheck } from './cluster/gateway.ts';
+import type { Log } from './log.ts';
 import { REGISTRY_NAMESPACE } from './cluster/gateway.ts';
 import { CLIENT_SIGNER, SERVING_SIGNER } from './csr/policy.ts';
 import type { Settings } from './settings/settings.ts';
@@ -19,6 +20,12 @@ export function requiredPermissions(settings: Settings): PermissionCheck[] {
   if (settings.waitForOperators) {
     for (const verb of ['get', 'list', 'watch']) checks.push({ verb, group: 'config.openshift.io', resource: 'clusteroperators' });
   }
+  // ClusterVersion: the capabilities (registry, which operators exist) and the completion signal.
+  const clusterVersionVerbs = settings.waitForOperators && settings.waitForClusterVersion ? ['get', 'list', 'watch'] : settings.waitForOperators || settings.registry.storage !== 'keep' ? ['get'] : [];
+  for (const verb of clusterVersionVerbs) checks.push({ verb, group: 'config.openshift.io', resource: 'clusterversions' });
+  if (settings.waitForOperators && settings.machineConfigPools.length > 0) {
+    for (const verb of ['get', 'list', 'watch']) checks.push({ verb, group: 'machineconfiguration.openshift.io', resource: 'machineconfigpools' });
+  }
   if (settings.registry.storage !== 'keep') {
     for (const verb of ['get', 'patch']) {
       checks.push({ verb, group: 'imageregistry.operator.openshift.io', resource: 'configs', name: 'cluster' });
@@ -38,4 +45,22 @@ export function describeRule(check: PermissionCheck): string {
   const names = check.name ? `, resourceNames: ["${check.name}"]` : '';
   const scope = check.namespace ? ` (Role in namespace ${check.namespace})` : '';
   return `{apiGroups: ["${check.group}"], resources: ["${resource}"], verbs: ["${check.verb}"]${names}}${scope}`;
+}
+
+export class PermissionError extends Error {}
+
+/** Every permission the inputs need, checked before anything is written; dry-run only warns. */
+export async function checkPermissions(settings: Settings, gateway: ClusterGateway, log: Log): Promise<void> {
+  const checks = requiredPermissions(settings);
+  const missing = await gateway.missingPermissions(checks);
+  if (missing.length === 0) {
+    log.info(`all ${checks.length} permissions the chosen inputs need are granted`);
+    return;
+  }
+  const rules = missing.map(describeRule).join('; ');
+  if (settings.dryRun) {
+    log.warning(`a real run would fail: missing permissions ${rules}`);
+    return;
+  }
+  throw new PermissionError(`Missing permissions (see deploy/rbac.yaml), add: ${rules}.`);
 }

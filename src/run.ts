@@ -1,6 +1,7 @@
 import { ClusterGateway } from './cluster/gateway.ts';
 import { loadKubeConfig } from './cluster/kubeconfig.ts';
-import { DeadlineError, finishInstall, keepApproving, type RunContext } from './finish.ts';
+import { DeadlineError, finishInstall, type RunContext } from './finish.ts';
+import { keepApproving } from './renewal.ts';
 import { oneLine, singleLineLog, type Log } from './log.ts';
 import { writeDiagnostics } from './report/diagnostics.ts';
 import { newReport, type RunReport } from './report/report.ts';

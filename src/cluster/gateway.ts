@@ -15,12 +15,16 @@ import { Informer, type InformerSource } from './informer.ts';
 import { CONNECTED, isRetryable, nextConnectionState, RETRY, retryBudgetMs, type ConnectionState } from './retry-policy.ts';
 import {
   toClusterOperator,
+  toClusterVersion,
+  toMachineConfigPool,
   toCsr,
   toEvent,
   toNode,
   toPvc,
   toRegistryConfig,
   type ClusterOperatorInfo,
+  type ClusterVersionInfo,
+  type MachineConfigPoolInfo,
   type Csr,
   type EventInfo,
   type NodeInfo,
@@ -60,6 +64,8 @@ export type ApprovalOutcome = 'approved' | 'already-approved' | 'denied' | 'gone
 
 const REGISTRY = { group: 'imageregistry.operator.openshift.io', version: 'v1', plural: 'configs', name: 'cluster' } as const;
 const OPERATORS = { group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators' } as const;
+const VERSIONS = { group: 'config.openshift.io', version: 'v1', plural: 'clusterversions', name: 'version' } as const;
+const POOLS = { group: 'machineconfiguration.openshift.io', version: 'v1', plural: 'machineconfigpools' } as const;
 export const REGISTRY_NAMESPACE = 'openshift-image-registry';
 /** The reason of our Approved condition: tells our approvals from other approvers'. */
 export const APPROVAL_REASON = 'OpenShiftFinishInstallApproved';
@@ -126,6 +132,39 @@ export class ClusterGateway {
       convert: toClusterOperator,
       key: (o) => o.name,
     });
+  }
+
+  /** ClusterVersion `version` only (list and watch by field selector, which RBAC allows for get/list/watch). */
+  clusterVersionInformer(pollMs: number): Informer<ClusterVersionInfo> {
+    const fieldSelector = `metadata.name=${VERSIONS.name}`;
+    return this.informer(pollMs, {
+      kind: 'clusterversions',
+      path: `/apis/${VERSIONS.group}/${VERSIONS.version}/${VERSIONS.plural}`,
+      query: { fieldSelector },
+      list: () => this.custom.listClusterCustomObject({ group: VERSIONS.group, version: VERSIONS.version, plural: VERSIONS.plural, fieldSelector }, this.callOptions()) as Promise<ListResult>,
+      convert: toClusterVersion,
+      key: () => VERSIONS.name,
+    });
+  }
+
+  machineConfigPoolInformer(pollMs: number): Informer<MachineConfigPoolInfo> {
+    return this.informer(pollMs, {
+      kind: 'machineconfigpools',
+      path: `/apis/${POOLS.group}/${POOLS.version}/${POOLS.plural}`,
+      list: () => this.custom.listClusterCustomObject({ ...POOLS }, this.callOptions()) as Promise<ListResult>,
+      convert: toMachineConfigPool,
+      key: (p) => p.name,
+    });
+  }
+
+  /** ClusterVersion `version`; undefined when the kind or the object does not exist (not OpenShift 4). */
+  async readClusterVersion(): Promise<ClusterVersionInfo | undefined> {
+    try {
+      return toClusterVersion(await this.call('read ClusterVersion version', () => this.custom.getClusterCustomObject({ ...VERSIONS }, this.callOptions())));
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
   }
 
   /**
@@ -380,7 +419,7 @@ export class ClusterGateway {
 
   private informer<T>(
     pollMs: number,
-    spec: { kind: string; path: string; list: () => Promise<ListResult>; convert: (o: unknown) => T; key: (t: T) => string },
+    spec: { kind: string; path: string; query?: Record<string, string>; list: () => Promise<ListResult>; convert: (o: unknown) => T; key: (t: T) => string },
   ): Informer<T> {
     const source: InformerSource<T> = {
       kind: spec.kind,
@@ -393,7 +432,7 @@ export class ClusterGateway {
       watch: async (resourceVersion, onEvent, done) => {
         const controller = await this.watcher.watch(
           spec.path,
-          { allowWatchBookmarks: true, resourceVersion: resourceVersion || undefined, timeoutSeconds: 300 },
+          { ...spec.query, allowWatchBookmarks: true, resourceVersion: resourceVersion || undefined, timeoutSeconds: 300 },
           onEvent,
           (error: unknown) => {
             // A dropped watch may be the first sign of an API server restart; our own stop of a

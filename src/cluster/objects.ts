@@ -44,6 +44,26 @@ export interface ClusterOperatorInfo {
   readonly relatedObjects?: ReadonlyArray<{ group: string; resource: string; namespace?: string; name: string }>;
 }
 
+/** ClusterVersion `version` (DOMAIN 7b): what the completion signal and the capability check read. */
+export interface ClusterVersionInfo {
+  readonly desiredVersion: string;
+  /** status.history, newest first: the state (Completed or Partial) and version of each entry */
+  readonly history: ReadonlyArray<{ readonly state: string; readonly version: string }>;
+  readonly conditions: readonly Condition[];
+  /** undefined where the cluster reports no capabilities (before OpenShift 4.11) */
+  readonly capabilities?: { readonly enabled: readonly string[]; readonly known: readonly string[] };
+}
+
+export interface MachineConfigPoolInfo {
+  readonly name: string;
+  readonly generation: number;
+  readonly observedGeneration: number;
+  readonly machineCount: number;
+  readonly updatedMachineCount: number;
+  readonly readyMachineCount: number;
+  readonly conditions: readonly Condition[];
+}
+
 export interface EventInfo {
   readonly type: string;
   readonly reason: string;
@@ -120,6 +140,29 @@ export function toClusterOperator(o: any): ClusterOperatorInfo {
     name: o.metadata?.name ?? '',
     conditions: (o.status?.conditions ?? []).map(toCondition),
     relatedObjects: (o.status?.relatedObjects ?? []).map((r: any) => ({ group: String(r.group ?? ''), resource: String(r.resource ?? ''), ...(r.namespace ? { namespace: String(r.namespace) } : {}), name: String(r.name ?? '') })),
+  };
+}
+
+export function toClusterVersion(o: any): ClusterVersionInfo {
+  const caps = o.status?.capabilities;
+  return {
+    desiredVersion: String(o.status?.desired?.version ?? ''),
+    history: (o.status?.history ?? []).map((h: any) => ({ state: String(h.state ?? ''), version: String(h.version ?? '') })),
+    conditions: (o.status?.conditions ?? []).map(toCondition),
+    ...(caps ? { capabilities: { enabled: (caps.enabledCapabilities ?? []).map(String), known: (caps.knownCapabilities ?? []).map(String) } } : {}),
+  };
+}
+
+export function toMachineConfigPool(o: any): MachineConfigPoolInfo {
+  const count = (key: string) => Number(o.status?.[key] ?? 0);
+  return {
+    name: o.metadata?.name ?? '',
+    generation: Number(o.metadata?.generation ?? 0),
+    observedGeneration: count('observedGeneration'),
+    machineCount: count('machineCount'),
+    updatedMachineCount: count('updatedMachineCount'),
+    readyMachineCount: count('readyMachineCount'),
+    conditions: (o.status?.conditions ?? []).map(toCondition),
   };
 }
 

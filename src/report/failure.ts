@@ -29,10 +29,10 @@ export function outstandingWork(report: RunReport, wanted: { readonly nodes: boo
   if (wanted.operators && !report.operatorsStable) {
     const unstable = report.unstableOperators.map((o) => `${o.name} (${clip(o.message)})`);
     const { stable, total } = report.operatorCounts;
-    out.push({
-      gate: 'operators',
-      text: unstable.length > 0 ? `ClusterOperators not stable: ${named(unstable, '; ')}` : `ClusterOperators not awaited to the end (${stable} of ${total} stable when the run stopped)`,
-    });
+    const completion = report.completionLacks.map(clip);
+    const operators = unstable.length > 0 ? `ClusterOperators not stable: ${named(unstable, '; ')}` : completion.length > 0 ? '' : `ClusterOperators not awaited to the end (${stable} of ${total} stable when the run stopped)`;
+    // ClusterVersion and the pools share the operator wait's deadline: one entry of its gate.
+    out.push({ gate: 'operators', text: [operators, named(completion, '; ')].filter(Boolean).join('; ') });
   }
   return out;
 }

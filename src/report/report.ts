@@ -1,5 +1,7 @@
-import type { NodeStatus, RefusedCsr, TimelineEntry } from '../csr/approver.ts';
+import type { CsrApprover, NodeStatus, RefusedCsr, TimelineEntry } from '../csr/approver.ts';
 import type { ClusterOperatorInfo } from '../cluster/objects.ts';
+import type { ClusterVersionState } from '../completion/cluster-version.ts';
+import type { PoolState } from '../completion/pools.ts';
 import type { OperatorState } from '../operators/stability.ts';
 import type { RegistryTarget } from '../registry/plan.ts';
 
@@ -34,6 +36,14 @@ export interface RunReport {
   operatorCounts: { stable: number; total: number };
   registry: RegistryReport | undefined;
   registryWaitingFor: string;
+  /** false when the ImageRegistry capability is disabled: the cluster has no registry. */
+  registryInstalled: boolean;
+  /** ClusterVersion `version` as last read; undefined when not read (output `{}`). */
+  clusterVersion: ClusterVersionState | undefined;
+  /** The MachineConfigPools named in machine-config-pools, as last seen. */
+  pools: PoolState[];
+  /** What the completion signals still lacked at the last observation ('' entries left out). */
+  completionLacks: string[];
   timeline: Array<TimelineEntry | { at: number; node?: undefined; event: string }>;
 }
 
@@ -57,6 +67,10 @@ export function newReport(now: number, dryRun: boolean): RunReport {
     diagnosticsPath: '',
     registry: undefined,
     registryWaitingFor: '',
+    registryInstalled: true,
+    clusterVersion: undefined,
+    pools: [],
+    completionLacks: [],
     timeline: [],
   };
 }
@@ -74,7 +88,19 @@ export function toOutputs(report: RunReport): Record<string, string> {
       report.unstableOperators.map(({ name, available, progressing, degraded, message }) => ({ name, available, progressing, degraded, message })),
     ),
     registry: JSON.stringify(report.registry ?? {}),
+    'cluster-version': JSON.stringify(report.clusterVersion ?? {}),
+    'machine-config-pools': JSON.stringify(report.pools),
     'diagnostics-path': report.diagnosticsPath,
     'duration-seconds': String(Math.round((report.finishedAt - report.startedAt) / 1000)),
   };
+}
+
+/** What the approver knows, into the report; `final` adds what only a failure needs. */
+export function recordApprover(approver: CsrApprover, report: RunReport, final: boolean): void {
+  report.approvedCsrs = approver.approvedCsrs();
+  report.refusedCsrs = approver.refusedCsrs();
+  report.nodes = approver.nodeStatuses();
+  report.nodesReady = approver.allDone();
+  // One pass over every CSR: only for the failure message and the diagnostics.
+  if (final) report.nodesMissing = approver.missing();
 }

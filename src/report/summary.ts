@@ -27,11 +27,31 @@ function table(headers: string[], rows: unknown[][]): string {
 
 const RESULT_WORDS = { success: '✅ success', timeout: '⏱️ timeout', error: '❌ error' } as const;
 
+/**
+ * What a reader wants first: the cluster version, how long the install took from the first
+ * approval to the gate opening, and on failure the one thing that blocked it.
+ */
+function headline(report: RunReport): string[] {
+  const lines: string[] = [];
+  const cv = report.clusterVersion;
+  if (cv) {
+    const state = cv.completed && cv.available && !cv.progressing && !cv.failing ? 'install complete' : cv.failing ? 'Failing' : cv.progressing ? 'Progressing' : 'not Available';
+    lines.push(`**OpenShift ${cell(cv.version || 'version unknown')}**: ${state}${cv.failing || (cv.progressing && report.result !== 'success') ? ` (${cell(cv.message)})` : ''}.`);
+  }
+  const firstApproval = report.timeline.find((t) => t.event === 'client approved' || t.event === 'serving approved');
+  if (firstApproval && report.result === 'success' && !report.dryRun) {
+    lines.push(`Finished ${offsetText(report.finishedAt - firstApproval.at).slice(1)} after the first approval.`);
+  }
+  if (report.result !== 'success' && report.failure) lines.push(`**Blocked by:** ${cell(report.failure.split('; also: ')[0])}`);
+  return lines;
+}
+
 /** The job summary as Markdown: result, nodes, CSRs, registry, operators, timeline. */
 export function renderSummary(report: RunReport): string {
   const seconds = Math.round((report.finishedAt - report.startedAt) / 1000);
   const parts: string[] = [
     `## OpenShift finish-install: ${RESULT_WORDS[report.result]}${report.dryRun ? ' (dry-run: nothing written)' : ''}`,
+    ...headline(report),
     `Ran ${seconds}s.${report.failure ? ` ${cell(report.failure)}` : ''}`,
   ];
   if (report.diagnosticsPath) parts.push(`Diagnostics: \`${cell(report.diagnosticsPath)}\` (output \`diagnostics-path\`, for actions/upload-artifact).`);
@@ -59,6 +79,25 @@ export function renderSummary(report: RunReport): string {
       ),
     );
     if (!r.ready && report.registryWaitingFor) parts.push(`Waiting for ${cell(report.registryWaitingFor)}`);
+  }
+  if (!report.registryInstalled) parts.push('### Image registry', 'Not installed: the cluster has the ImageRegistry capability disabled.');
+  if (report.clusterVersion || report.pools.length > 0) {
+    const cv = report.clusterVersion;
+    parts.push(
+      '### Completion',
+      table(
+        ['Signal', 'Done', 'State', 'Message'],
+        [
+          ...(cv ? [[`ClusterVersion ${cv.version}`, yes(cv.completed && cv.available && !cv.progressing && !cv.failing), `Available=${cv.available} Progressing=${cv.progressing} Failing=${cv.failing}, history ${cv.completed ? 'Completed' : 'Partial'}`, cv.message]] : []),
+          ...report.pools.map((p) => [
+            `MachineConfigPool ${p.name}`,
+            yes(p.updated && !p.degraded && p.machineCount === p.updatedMachineCount && p.machineCount === p.readyMachineCount),
+            `${p.updatedMachineCount}/${p.machineCount} updated, ${p.readyMachineCount}/${p.machineCount} ready${p.degraded ? ', Degraded' : ''}`,
+            report.completionLacks.find((l) => l.startsWith(`MachineConfigPool ${p.name} `)) ?? '',
+          ]),
+        ],
+      ),
+    );
   }
   parts.push('### Cluster operators', operatorsLine(report));
   if (report.unstableOperators.length > 0) {

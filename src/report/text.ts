@@ -21,6 +21,10 @@ export function renderText(report: RunReport): string {
     const r = report.registry;
     lines.push('', `registry: ${r.managementState}, ${r.storage}${r.claim ? ` claim ${r.claim}` : ''}, ${r.rolloutStrategy}, ${r.replicas} replica(s), ${r.changed ? 'changed' : 'unchanged'}, ${r.ready ? 'ready' : `not ready${report.registryWaitingFor ? `: waiting for ${report.registryWaitingFor}` : ''}`}`);
   }
+  if (!report.registryInstalled) lines.push('', 'registry: not installed (ImageRegistry capability disabled)');
+  const cv = report.clusterVersion;
+  if (cv) lines.push('', `cluster version: ${cv.version} ${cv.completed && cv.available && !cv.progressing && !cv.failing ? 'complete' : `not complete (Available=${cv.available} Progressing=${cv.progressing} Failing=${cv.failing})${cv.message ? `: ${cv.message}` : ''}`}`);
+  for (const p of report.pools) lines.push(`pool ${p.name}: ${p.updatedMachineCount}/${p.machineCount} updated, ${p.readyMachineCount}/${p.machineCount} ready${p.updated ? ', Updated' : ''}${p.degraded ? ', Degraded' : ''}`);
   lines.push('', `operators: ${report.operatorsStable ? 'all stable' : 'not all stable'}`);
   for (const o of report.unstableOperators) lines.push(`  ${o.name}: ${o.message}`);
   if (report.timeline.length > 0) {

@@ -44,6 +44,18 @@ export const INPUTS = [
     description: 'Operator names (newline or comma separated) reported but not waited for.',
   },
   {
+    name: 'wait-for-cluster-version',
+    default: 'true',
+    description:
+      'Within the operator wait (so only when wait-for-operators is true), under its operators-timeout: wait until ClusterVersion version is Available=True, Failing=False, Progressing=False and its newest history entry is Completed, as openshift-install wait-for install-complete does.',
+  },
+  {
+    name: 'machine-config-pools',
+    default: '',
+    description:
+      'MachineConfigPool names (newline or comma separated) to wait for: Updated=True, Degraded=False, every machine updated and ready, the current generation observed. Same deadline as the operator wait (only when wait-for-operators is true).',
+  },
+  {
     name: 'registry-storage',
     default: 'keep',
     description:
@@ -117,6 +129,15 @@ export const OUTPUTS = [
     name: 'registry',
     description:
       "JSON object {managementState, storage, claim, rolloutStrategy, replicas, ready, changed}; {} when registry-storage is keep.",
+  },
+  {
+    name: 'cluster-version',
+    description:
+      'JSON object {version, completed, available, progressing, failing, message} of ClusterVersion version (version from status.desired.version); {} when not awaited and not readable.',
+  },
+  {
+    name: 'machine-config-pools',
+    description: 'JSON array of {name, updated, degraded, machineCount, updatedMachineCount, readyMachineCount} for the pools named in machine-config-pools.',
   },
   {
     name: 'diagnostics-path',

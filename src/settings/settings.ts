@@ -37,6 +37,10 @@ export interface Settings {
   readonly stablePeriodMs: number;
   readonly operatorsTimeoutMs: number;
   readonly ignoreOperators: readonly string[];
+  /** Within the operator wait: ClusterVersion `version` complete (DOMAIN 7b). */
+  readonly waitForClusterVersion: boolean;
+  /** MachineConfigPools to wait for, within the operator wait's deadline. */
+  readonly machineConfigPools: readonly string[];
   readonly registry: RegistryRequest;
   readonly dryRun: boolean;
   readonly pollIntervalMs: number;
@@ -82,6 +86,8 @@ export function parseSettings(read: InputReader): Settings {
     stablePeriodMs: duration(raw, 'stable-period', { allowZero: true }),
     operatorsTimeoutMs: duration(raw, 'operators-timeout', { allowZero: false }),
     ignoreOperators: parseNameList(raw('ignore-operators'), 'ignore-operators'),
+    waitForClusterVersion: bool(raw, 'wait-for-cluster-version'),
+    machineConfigPools: parseNameList(raw('machine-config-pools'), 'machine-config-pools'),
     registry,
     dryRun: bool(raw, 'dry-run'),
     pollIntervalMs: duration(raw, 'poll-interval', { allowZero: false }),

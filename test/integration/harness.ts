@@ -134,7 +134,7 @@ export function sharedControlPlane(): { readonly cp: ControlPlane; install(optio
       return cp;
     },
     async install(options) {
-      const sim = await startInstall(this.cp, { controlPlaneNodes: 0, registry: false, clusterVersion: false, ...options });
+      const sim = await startInstall(this.cp, { controlPlaneNodes: 0, registry: false, ...options });
       installs.push(sim);
       return sim;
     },

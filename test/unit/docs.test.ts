@@ -245,7 +245,15 @@ const FAILURES = {
     'has no current-context',
     'names no cluster with a server',
   ],
-  deadlines: ['Nodes not Ready with serving certificates after', 'ClusterOperators not stable for', 'Image registry not ready after registry-timeout'],
+  deadlines: ['Nodes not Ready with serving certificates after', 'ClusterOperators not stable for', 'Image registry not ready after registry-timeout', 'Install not complete within operators-timeout'],
+  completion: [
+    'needs the image registry, but this cluster was installed without the ImageRegistry capability',
+    'the cluster has no config.openshift.io ClusterVersion kind: is this an OpenShift 4 cluster? Set wait-for-cluster-version: false to skip it.',
+    'the cluster has no ClusterVersion or MachineConfigPool kind: is this an OpenShift 4 cluster?',
+    'ClusterVersion version not found',
+    'not found',
+    'not observed yet',
+  ],
   other: [
     'Missing permissions (see deploy/rbac.yaml), add: ',
     'cannot reach the API server at ',

@@ -20,6 +20,8 @@ test('settings: defaults of CONTRACT.md', () => {
   assert.equal(s.registry.rolloutStrategy, 'auto');
   assert.equal(s.registry.timeoutMs, 900_000);
   assert.equal(s.waitForOperators, true);
+  assert.equal(s.waitForClusterVersion, true);
+  assert.deepEqual(s.machineConfigPools, []);
   assert.equal(s.dryRun, false);
   assert.equal(s.summary, true);
   assert.deepEqual(s.nodes, []);
@@ -102,15 +104,15 @@ test('action.yml is generated from the input definitions and declares exactly CO
   assert.ok(action.branding.icon && action.branding.color);
   const contract = [
     'kubeconfig', 'context', 'nodes', 'nodes-timeout', 'wait-for-operators', 'stable-period', 'operators-timeout', 'ignore-operators',
-    'registry-storage', 'registry-pvc-claim', 'registry-pvc-size', 'registry-pvc-access-mode', 'registry-pvc-storage-class',
+    'wait-for-cluster-version', 'machine-config-pools', 'registry-storage', 'registry-pvc-claim', 'registry-pvc-size', 'registry-pvc-access-mode', 'registry-pvc-storage-class',
     'registry-rollout-strategy', 'registry-replicas', 'registry-timeout', 'dry-run', 'poll-interval', 'summary',
   ];
   assert.deepEqual(Object.keys(action.inputs), contract);
-  assert.deepEqual(Object.keys(action.outputs), ['result', 'approved-csrs', 'refused-csrs', 'nodes', 'nodes-ready', 'operators-stable', 'unstable-operators', 'registry', 'diagnostics-path', 'duration-seconds']);
+  assert.deepEqual(Object.keys(action.outputs), ['result', 'approved-csrs', 'refused-csrs', 'nodes', 'nodes-ready', 'operators-stable', 'unstable-operators', 'registry', 'cluster-version', 'machine-config-pools', 'diagnostics-path', 'duration-seconds']);
   // every default in action.yml parses
   assert.doesNotThrow(() => parseSettings((name) => action.inputs[name].default));
   assert.equal(INPUTS.length, contract.length);
-  assert.equal(OUTPUTS.length, 10);
+  assert.equal(OUTPUTS.length, 12);
 });
 
 test('README lists every input and output of action.yml', () => {
@@ -142,4 +144,12 @@ test('kubeconfig: never a silent fallback to localhost; base64 and context check
   assert.throws(() => loadKubeConfig(yaml, 'other', none), (e: unknown) => e instanceof InputError && e.input === 'context' && /ctx/.test(e.message));
   assert.throws(() => loadKubeConfig(yaml.replace('current-context: ctx\n', ''), '', none), (e: unknown) => e instanceof InputError && /no current-context/.test(e.message));
   assert.throws(() => loadKubeConfig('%%% not yaml', '', none), (e: unknown) => e instanceof InputError && e.input === 'kubeconfig');
+});
+
+test('settings: completion inputs', () => {
+  const s = settingsFrom({ 'wait-for-cluster-version': 'false', 'machine-config-pools': 'worker, infra\nworker' });
+  assert.equal(s.waitForClusterVersion, false);
+  assert.deepEqual(s.machineConfigPools, ['worker', 'infra']);
+  assert.throws(() => settingsFrom({ 'wait-for-cluster-version': 'yes' }), /Input 'wait-for-cluster-version': 'yes' is not a known value\. Accepted: true, false\./);
+  assert.throws(() => settingsFrom({ 'machine-config-pools': 'Worker Pool' }), /Input 'machine-config-pools': 'Worker Pool' is not a valid name\. Accepted: object names separated by newlines or commas/);
 });

@@ -24,7 +24,9 @@ test('summary stays under the size limit with many rows', () => {
 
 test('outputs are all present and JSON where the contract says so', () => {
   const outputs = toOutputs({ ...newReport(0, false), finishedAt: 2400 });
-  assert.deepEqual(Object.keys(outputs).sort(), ['approved-csrs', 'diagnostics-path', 'duration-seconds', 'nodes', 'nodes-ready', 'operators-stable', 'refused-csrs', 'registry', 'result', 'unstable-operators']);
+  assert.deepEqual(Object.keys(outputs).sort(), ['approved-csrs', 'cluster-version', 'diagnostics-path', 'duration-seconds', 'machine-config-pools', 'nodes', 'nodes-ready', 'operators-stable', 'refused-csrs', 'registry', 'result', 'unstable-operators']);
+  assert.equal(outputs['cluster-version'], '{}', 'not read: {}');
+  assert.equal(outputs['machine-config-pools'], '[]');
   assert.equal(outputs['duration-seconds'], '2');
   assert.equal(outputs.registry, '{}');
   for (const key of ['approved-csrs', 'refused-csrs', 'nodes', 'unstable-operators']) assert.deepEqual(JSON.parse(outputs[key]!), []);

@@ -1,0 +1,63 @@
+// The completion signals, watched from the start of the run so that whichever gate fails first
+// the report shows them: ClusterVersion `version` and the MachineConfigPools named.
+import { statusOf } from '../cluster/errors.ts';
+import type { ClusterGateway } from '../cluster/gateway.ts';
+import type { Informer } from '../cluster/informer.ts';
+import type { ClusterVersionInfo, MachineConfigPoolInfo } from '../cluster/objects.ts';
+import { clusterVersionState, isInstallComplete, whatClusterVersionLacks, type ClusterVersionState } from './cluster-version.ts';
+import { isRolledOut, poolState, whatPoolLacks, type PoolState } from './pools.ts';
+
+export interface CompletionOptions {
+  /** wait for ClusterVersion `version` to be complete */
+  readonly clusterVersion: boolean;
+  readonly pools: readonly string[];
+  readonly pollIntervalMs: number;
+}
+
+export interface CompletionWatch {
+  /** Every awaited signal complete. */
+  done(): boolean;
+  /** The outputs: `cluster-version` (undefined when not readable) and `machine-config-pools`. */
+  clusterVersion(): ClusterVersionState | undefined;
+  pools(): PoolState[];
+  /** What each awaited signal still lacks, for the failure line and the summary. */
+  lacks(): string[];
+  /** Called on every change of a watched object; returns the unsubscriber. */
+  onChange(listener: () => void): () => void;
+  stop(): void;
+}
+
+/** undefined when there is nothing to wait for. */
+export async function watchCompletion(gateway: ClusterGateway, options: CompletionOptions): Promise<CompletionWatch | undefined> {
+  if (!options.clusterVersion && options.pools.length === 0) return undefined;
+  const versions = options.clusterVersion ? gateway.clusterVersionInformer(options.pollIntervalMs) : undefined;
+  const pools = options.pools.length > 0 ? gateway.machineConfigPoolInformer(options.pollIntervalMs) : undefined;
+  const informers: Informer<unknown>[] = [versions, pools].filter((i): i is Informer<ClusterVersionInfo> | Informer<MachineConfigPoolInfo> => i !== undefined) as Informer<unknown>[];
+  try {
+    await Promise.all(informers.map((i) => i.start()));
+  } catch (error) {
+    for (const i of informers) i.stop();
+    if (statusOf(error) !== 404) throw error;
+    throw new Error(
+      options.pools.length > 0
+        ? 'the cluster has no ClusterVersion or MachineConfigPool kind: is this an OpenShift 4 cluster? Set wait-for-cluster-version: false and leave machine-config-pools empty to skip them.'
+        : 'the cluster has no config.openshift.io ClusterVersion kind: is this an OpenShift 4 cluster? Set wait-for-cluster-version: false to skip it.',
+    );
+  }
+  const version = () => versions?.values()[0];
+  const pool = (name: string) => pools?.values().find((p) => p.name === name);
+  return {
+    done: () => (!versions || (version() !== undefined && isInstallComplete(version()!))) && options.pools.every((name) => isRolledOut(pool(name))),
+    clusterVersion: () => {
+      const cv = version();
+      return cv ? clusterVersionState(cv) : undefined;
+    },
+    pools: () => options.pools.map((name) => poolState(name, pool(name))),
+    lacks: () => [...(versions ? [whatClusterVersionLacks(version())] : []), ...options.pools.map((name) => whatPoolLacks(name, pool(name)))].filter(Boolean),
+    onChange(listener) {
+      const unsubscribers = informers.map((i) => i.onChange(() => listener()));
+      return () => unsubscribers.forEach((u) => u());
+    },
+    stop: () => informers.forEach((i) => i.stop()),
+  };
+}
