@@ -181,7 +181,7 @@ function machine(): string[] {
     `- memory: ${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
     `- kernel: ${version('uname', ['-sr'])}`,
     `- Node: ${process.version} (the action, the simulator and the bench)`,
-    `- kube-apiserver: ${version(bins.apiserver, ['--version'])}, etcd: ${version(bins.etcd, ['--version'])}`,
+    `- kube-apiserver and kube-controller-manager ${bins.kubeVersion} (${version(bins.apiserver, ['--version'])}), etcd ${etcdVersion()}, built from their Go modules (\`test/env/go/\`)`,
     ...(kubectl ? [`- kubectl (shell loops): ${version(kubectl, ['version', '--client'])}`] : []),
     `- bundle: dist/index.js, ${bundleBytes} bytes`,
   ];

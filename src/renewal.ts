@@ -18,7 +18,7 @@ export async function keepApproving(
 ): Promise<void> {
   await context.group('Preflight: permissions', () => checkPermissions({ ...settings, waitForOperators: false, registry: { ...settings.registry, storage: 'keep' } }, context.gateway, context.log));
   const log = tagged(context.log, 'watch');
-  const approver = new CsrApprover(context.gateway, { expected: settings.nodes, dryRun: settings.dryRun, pollIntervalMs: settings.pollIntervalMs, log });
+  const approver = new CsrApprover(context.gateway, { expected: settings.nodes, dryRun: settings.dryRun, pollIntervalMs: settings.pollIntervalMs, log, retainHistory: false });
   await approver.start();
   log.info(`approving the requests of ${settings.nodes.length} listed machines until stopped`);
   await new Promise<void>((resolve) => {

@@ -28,7 +28,9 @@ export type FailureCause = 'answered' | 'connection-lost' | 'aborted' | 'timed-o
 export function failureCause(error: unknown): FailureCause {
   if (statusOf(error) !== undefined) return 'answered';
   const name = (error as { name?: unknown } | null)?.name;
-  if (name === 'AbortError') return 'aborted';
+  // node:https reports a request ended by its own AbortSignal.timeout() as an AbortError caused by
+  // the TimeoutError: a call that hangs while etcd is stopped ends so, and is tried again.
+  if (name === 'AbortError') return (error as { cause?: { name?: unknown } }).cause?.name === 'TimeoutError' ? 'timed-out' : 'aborted';
   if (name === 'TimeoutError') return 'timed-out';
   return 'connection-lost';
 }

@@ -1,10 +1,11 @@
-import type { ClusterGateway } from '../cluster/gateway.ts';
+import { APPROVAL_REASON, type ClusterGateway } from '../cluster/gateway.ts';
 import type { Informer } from '../cluster/informer.ts';
 import type { Csr, NodeInfo } from '../cluster/objects.ts';
 import type { Log } from '../log.ts';
 import type { ExpectedNode } from '../settings/settings.ts';
-import { addressKey, CLIENT_SIGNER, decide, nodeNameFromSubject, REASONS, SERVING_SIGNER, type Phase, type ReasonCode, type Verdict } from './policy.ts';
-import { parseCertificateRequest, type CertificateRequest } from './x509.ts';
+import { addressKey, CLIENT_SIGNER, decide, REASONS, SERVING_SIGNER, type Phase, type ReasonCode, type Verdict } from './policy.ts';
+import { RequestCache } from './request-cache.ts';
+import { parseCertificateRequest } from './x509.ts';
 
 export interface RefusedCsr {
   readonly name: string;
@@ -39,6 +40,12 @@ export interface ApproverOptions {
   readonly log: Log;
   /** Approvals in flight at once. */
   readonly concurrency?: number;
+  /**
+   * Keep every approval of the run for the output, also of CSRs the cluster has since deleted
+   * (default). The --watch service lives for months: it forgets a deleted CSR entirely and keeps
+   * only each node's latest time per timeline event.
+   */
+  readonly retainHistory?: boolean;
 }
 
 /**
@@ -57,14 +64,14 @@ export class CsrApprover {
   private readonly dispatchOrder = new Map<string, number>();
   private readonly clientApprovals = new Map<string, number>();
   /**
-   * Per node name, the client CSRs this run (or this --watch process) approved whose certificate
-   * was issued. Kept across inventory changes and CSR garbage collection: a second certificate
+   * Per listed node, the client CSRs this run (or this --watch process) approved whose certificate
+   * was issued. Kept across CSR garbage collection while the name is listed: a second certificate
    * for one name is what a copied bootstrap credential looks like.
    */
   private readonly issuedClientCertificates = new Map<string, Set<string>>();
-  private readonly parsed = new Map<string, CertificateRequest>();
-  /** The node each CSR is for (from its immutable spec), by uid. */
-  private readonly nodeOfCache = new Map<string, string | undefined>();
+  private readonly requests = new RequestCache();
+  /** Approvals that failed on our side (no answer); the server may still have taken them. */
+  private readonly unconfirmed = new Map<string, { uid: string; verdict: Extract<Verdict, { kind: 'approve' }> }>();
   private readonly readyAtStart = new Set<string>();
   // Incremental evaluation (a thousand machines file two thousand CSRs; re-deciding every CSR and
   // re-deriving every node's progress on each watch event was quadratic): only what changed since
@@ -90,7 +97,7 @@ export class CsrApprover {
   private readonly progress = new Map<string, Progress>();
   private readonly waiters: Array<() => void> = [];
   private readonly queue: Array<{ csr: Csr; verdict: Extract<Verdict, { kind: 'approve' }> }> = [];
-  readonly timeline: TimelineEntry[] = [];
+  private readonly events: TimelineEntry[] = [];
   private evaluationScheduled = false;
   private running = 0;
   private stopped = false;
@@ -119,7 +126,7 @@ export class CsrApprover {
     const same = next.size === this.expected.size && [...next].every(([name, n]) => JSON.stringify(this.expected.get(name)) === JSON.stringify(n));
     if (same) return;
     this.expected = next;
-    for (const name of this.progress.keys()) if (!next.has(name)) this.progress.delete(name);
+    for (const name of this.progress.keys()) if (!next.has(name)) this.forgetNode(name);
     for (const name of next.keys()) {
       if (!this.progress.has(name)) this.progress.set(name, { name, ready: false, clientApproved: false, servingIssued: false, registered: false });
     }
@@ -140,7 +147,10 @@ export class CsrApprover {
     }
     this.indexNodes();
     this.csrs.onChange((event, csr) => {
-      if (event === 'SYNC' || !csr) this.everythingChanged = true;
+      if (event === 'SYNC' || !csr) {
+        this.forgetDeletedCsrs();
+        this.everythingChanged = true;
+      } else if (event === 'DELETED') this.forgetCsr(csr.name, csr);
       else this.changedCsrs.add(csr.name);
       this.scheduleEvaluation();
     });
@@ -210,6 +220,53 @@ export class CsrApprover {
     }));
   }
 
+  /** When each listed node reached each step (the --watch service keeps only the latest of each). */
+  get timeline(): readonly TimelineEntry[] {
+    return this.events;
+  }
+
+  /** Entries kept per CSR and per node, for tests and metrics: each should follow the work in hand. */
+  retained(): Record<'requests' | 'refused' | 'approved' | 'timeline' | 'nodeCounters', number> {
+    const nodeCounters = new Set([...this.clientApprovals.keys(), ...this.issuedClientCertificates.keys(), ...this.readyAtStart]).size;
+    return { requests: this.requests.size, refused: this.refused.size, approved: this.approved.size, timeline: this.events.length, nodeCounters };
+  }
+
+  private record(entry: TimelineEntry): void {
+    if (this.options.retainHistory === false) {
+      const previous = this.events.findIndex((e) => e.node === entry.node && e.event === entry.event);
+      if (previous >= 0) this.events.splice(previous, 1);
+    }
+    this.events.push(entry);
+  }
+
+  /** A CSR the cluster deleted (garbage collection, or by hand): nothing about it is kept. */
+  private forgetCsr(name: string, csr: Csr | undefined): void {
+    if (csr) this.requests.forget(csr);
+    if (this.inFlight.has(name)) return;
+    this.unconfirmed.delete(name);
+    this.refused.delete(name);
+    if (this.options.retainHistory !== false) return;
+    this.approved.delete(name);
+    this.dispatchOrder.delete(name);
+  }
+
+  /** After a re-list: what the list no longer holds was deleted while no watch said so. */
+  private forgetDeletedCsrs(): void {
+    this.requests.retainOnly(this.csrs.values());
+    for (const name of new Set([...this.refused.keys(), ...this.approved.keys(), ...this.unconfirmed.keys()])) {
+      if (!this.csrs.get(name)) this.forgetCsr(name, undefined);
+    }
+  }
+
+  /** A machine no longer listed: its progress, counters and timeline go with it. */
+  private forgetNode(name: string): void {
+    this.progress.delete(name);
+    this.readyAtStart.delete(name);
+    this.clientApprovals.delete(name);
+    this.issuedClientCertificates.delete(name);
+    for (let i = this.events.length - 1; i >= 0; i--) if (this.events[i]!.node === name) this.events.splice(i, 1);
+  }
+
   /** Counts a client certificate issued on a request this run approved; warns from the second one on. */
   private noteClientIssued(csr: Csr): void {
     const approval = this.approved.get(csr.name);
@@ -237,7 +294,7 @@ export class CsrApprover {
     const wanted = new Set(unfinished.map((p) => p.name));
     const csrsOf = new Map<string, Csr[]>();
     for (const csr of this.csrs.values()) {
-      const node = this.nodeOf(csr);
+      const node = this.requests.nodeOf(csr);
       if (node === undefined || !wanted.has(node)) continue;
       let list = csrsOf.get(node);
       if (!list) csrsOf.set(node, (list = []));
@@ -272,19 +329,6 @@ export class CsrApprover {
       return 'no serving CSR seen';
     }
     return 'not Ready';
-  }
-
-  private nodeOf(csr: Csr): string | undefined {
-    const key = csr.uid || csr.name;
-    if (this.nodeOfCache.has(key)) return this.nodeOfCache.get(key);
-    let node: string | undefined;
-    if (csr.signerName === SERVING_SIGNER) node = csr.username.replace(/^system:node:/, '');
-    else {
-      const parsed = this.parse(csr);
-      node = parsed ? nodeNameFromSubject(parsed) : undefined;
-    }
-    this.nodeOfCache.set(key, node);
-    return node;
   }
 
   /** The listed machines' names and declared addresses, for the SAN ownership check. */
@@ -330,19 +374,6 @@ export class CsrApprover {
     return undefined;
   }
 
-  private parse(csr: Csr): CertificateRequest | undefined {
-    let parsed = this.parsed.get(csr.uid || csr.name);
-    if (!parsed) {
-      try {
-        parsed = parseCertificateRequest(csr.request);
-      } catch {
-        return undefined;
-      }
-      this.parsed.set(csr.uid || csr.name, parsed);
-    }
-    return parsed;
-  }
-
   private scheduleEvaluation(): void {
     if (this.evaluationScheduled || this.stopped) return;
     this.evaluationScheduled = true;
@@ -380,11 +411,7 @@ export class CsrApprover {
       expected: this.expected,
       nodes: this.nodeMap,
       clientApprovals: (node: string) => this.clientApprovals.get(node) ?? 0,
-      parse: (csr: Csr) => {
-        const parsed = this.parse(csr);
-        if (!parsed) return parseCertificateRequest(csr.request);
-        return parsed;
-      },
+      parse: (csr: Csr) => this.requests.parse(csr) ?? parseCertificateRequest(csr.request),
       addressOwner: (key: string, except: string) => this.addressOwner(key, except),
     };
     const pending = [...candidates.values()]
@@ -444,12 +471,13 @@ export class CsrApprover {
         csr,
         `Approved by openshift-finish-install: ${verdict.phase} identity of listed machine ${verdict.node} verified`,
       );
+      this.unconfirmed.delete(csr.name);
       if (outcome === 'approved') {
         this.approved.set(csr.name, { node: verdict.node, phase: verdict.phase });
         // The signer's update may have been seen before this answer.
         const current = this.csrs.get(csr.name);
         if (current?.uid === csr.uid) this.noteClientIssued(current);
-        this.timeline.push({ at: Date.now(), node: verdict.node, event: verdict.phase === 'client' ? 'client approved' : 'serving approved' });
+        this.record({ at: Date.now(), node: verdict.node, event: verdict.phase === 'client' ? 'client approved' : 'serving approved' });
         this.options.log.info(`approved ${what}`);
       } else {
         this.releaseClientSlot(verdict);
@@ -457,6 +485,7 @@ export class CsrApprover {
       }
     } catch (error) {
       this.releaseClientSlot(verdict);
+      this.unconfirmed.set(csr.name, { uid: csr.uid, verdict });
       // Decided again at the next evaluation, as are the refusals the lower count may lift.
       this.changedCsrs.add(csr.name);
       this.redecideRefused = true;
@@ -469,9 +498,28 @@ export class CsrApprover {
     }
   }
 
+  /**
+   * A request whose approval failed on our side (a PUT timed out while etcd was stopped) and that
+   * the server took after all: it is ours, so it counts and is reported as approved by this run.
+   */
+  private confirmLateApproval(csr: Csr): void {
+    const attempt = this.unconfirmed.get(csr.name);
+    if (!attempt) return;
+    this.unconfirmed.delete(csr.name);
+    if (attempt.uid !== csr.uid || csr.approvedBy !== APPROVAL_REASON || this.approved.has(csr.name)) return;
+    const { node, phase } = attempt.verdict;
+    this.approved.set(csr.name, { node, phase });
+    if (phase === 'client') this.clientApprovals.set(node, (this.clientApprovals.get(node) ?? 0) + 1);
+    this.record({ at: Date.now(), node, event: phase === 'client' ? 'client approved' : 'serving approved' });
+    this.options.log.info(`approved ${phase} CSR ${csr.name} for ${node} (the answer to our request was lost; the server took it)`);
+  }
+
   /** The storm guard counts approvals this run made; a request it did not approve frees its slot. */
   private releaseClientSlot(verdict: Extract<Verdict, { kind: 'approve' }>): void {
-    if (verdict.phase === 'client') this.clientApprovals.set(verdict.node, Math.max(0, (this.clientApprovals.get(verdict.node) ?? 1) - 1));
+    if (verdict.phase !== 'client') return;
+    const left = (this.clientApprovals.get(verdict.node) ?? 0) - 1;
+    if (left > 0) this.clientApprovals.set(verdict.node, left);
+    else this.clientApprovals.delete(verdict.node);
   }
 
   /** Progress of the listed nodes that `csrs` and `nodes` concern (all of them with `everything`). */
@@ -479,8 +527,9 @@ export class CsrApprover {
     const touched = new Set<string>(everything ? this.progress.keys() : nodes);
     for (const csr of csrs) {
       if (csr.state !== 'approved') continue;
+      this.confirmLateApproval(csr);
       this.noteClientIssued(csr);
-      const node = this.nodeOf(csr);
+      const node = this.requests.nodeOf(csr);
       if (!node || !this.expected.has(node)) continue;
       if (csr.signerName === SERVING_SIGNER && csr.issued) this.servingIssuedNodes.add(node);
       else if (csr.signerName === CLIENT_SIGNER) this.clientApprovedNodes.add(node);
@@ -510,7 +559,7 @@ export class CsrApprover {
   }
 
   private transition(node: string, event: TimelineEntry['event'], at: number, words: string): void {
-    this.timeline.push({ at, node, event });
+    this.record({ at, node, event });
     this.options.log.info(`node ${node} ${words}`);
   }
 

@@ -3,21 +3,14 @@
 // clean machine (`.ci/run`, as root) needs nothing by hand: about 124 MB of packages, 414 MB
 // installed, under a minute here. CHROMIUM_BIN points at another Chromium instead.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { executable } from '../env/ensure.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export function ensureChromium(): string {
   if (executable(CHROMIUM)) return CHROMIUM;

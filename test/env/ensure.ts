@@ -192,7 +192,7 @@ function runGo(go: string, args: string[], cwd: string): Promise<void> {
   });
 }
 
-function executable(path: string): boolean {
+export function executable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return true;

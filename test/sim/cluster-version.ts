@@ -3,7 +3,7 @@
 // (DOMAIN 7b). Objects follow OpenShift's schema (status.desired, versionHash, availableUpdates
 // and observedGeneration are required).
 import crypto from 'node:crypto';
-import { call, isStatus, k8sTime, withTransitionTimes } from './common.ts';
+import { call, isStatus, k8sTime, runSteps, withTransitionTimes } from './common.ts';
 import type { Condition, ConditionStatus, SimContext } from './common.ts';
 
 export const CLUSTER_VERSIONS_PATH = '/apis/config.openshift.io/v1/clusterversions';
@@ -95,22 +95,10 @@ export function simulateClusterVersion(ctx: SimContext, opts: ClusterVersionOpti
         if (!isStatus(e, 409)) throw e;
         return call<{ metadata: { generation: number } }>(ctx, 'GET', `${CLUSTER_VERSIONS_PATH}/version`);
       });
-      const start = Date.now();
-      for (const step of [...(opts.steps ?? completesAfter(500))].sort((a, b) => a.atMs - b.atMs)) {
-        const wait = start + step.atMs - Date.now();
-        if (wait > 0) {
-          await new Promise<void>((resolve) => {
-            const t = setTimeout(() => {
-              timers.delete(t);
-              resolve();
-            }, wait);
-            timers.add(t);
-          });
-        }
-        if (stopped) return;
+      await runSteps(opts.steps ?? completesAfter(500), timers, () => stopped, async (step) => {
         await apply(step, created.metadata.generation);
         markStarted();
-      }
+      });
     } catch (e) {
       if (!stopped) ctx.log.emit('error', 'version', { detail: (e as Error).message });
     } finally {

@@ -228,3 +228,25 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * Runs `apply` for each step at its `atMs` after the start, in order, until `stopped()`. The
+ * timers it waits on are kept in `timers`, so that a stop can clear them.
+ */
+export async function runSteps<S extends { atMs: number }>(steps: readonly S[], timers: Set<NodeJS.Timeout>, stopped: () => boolean, apply: (step: S) => Promise<void>): Promise<void> {
+  const start = Date.now();
+  for (const step of [...steps].sort((a, b) => a.atMs - b.atMs)) {
+    const wait = start + step.atMs - Date.now();
+    if (wait > 0) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          timers.delete(t);
+          resolve();
+        }, wait);
+        timers.add(t);
+      });
+    }
+    if (stopped()) return;
+    await apply(step);
+  }
+}

@@ -1,5 +1,5 @@
 // ClusterOperators whose conditions follow a script, and a converging set for demos.
-import { call, isStatus, seededRandom, withTransitionTimes } from './common.ts';
+import { call, isStatus, runSteps, seededRandom, withTransitionTimes } from './common.ts';
 import type { Condition, ConditionStatus, SimContext } from './common.ts';
 
 export const CLUSTER_OPERATORS_PATH = '/apis/config.openshift.io/v1/clusteroperators';
@@ -85,21 +85,7 @@ export function scriptOperator(ctx: SimContext, name: string, steps: OperatorSte
       }).catch((e) => {
         if (!isStatus(e, 409)) throw e;
       });
-      const start = Date.now();
-      for (const step of [...steps].sort((a, b) => a.atMs - b.atMs)) {
-        const wait = start + step.atMs - Date.now();
-        if (wait > 0) {
-          await new Promise<void>((resolve) => {
-            const t = setTimeout(() => {
-              timers.delete(t);
-              resolve();
-            }, wait);
-            timers.add(t);
-          });
-        }
-        if (stopped) return;
-        await apply(step);
-      }
+      await runSteps(steps, timers, () => stopped, apply);
     } catch (e) {
       if (!stopped) ctx.log.emit('error', name, { detail: (e as Error).message });
     } finally {

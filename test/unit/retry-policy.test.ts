@@ -10,6 +10,8 @@ const refused = Object.assign(new TypeError('fetch failed'), { cause: { code: 'E
 const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
 const ownAbort = new DOMException('This operation was aborted', 'AbortError');
 const ownTimeout = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+/** What node:https emits when a request's own AbortSignal.timeout() fires. */
+const httpsTimeout = Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR', cause: ownTimeout });
 const watchStatus = Object.assign(new Error('Gone'), { statusCode: 410 });
 
 test('failure causes: an answer, a lost connection, our own abort, our own timeout', () => {
@@ -21,6 +23,7 @@ test('failure causes: an answer, a lost connection, our own abort, our own timeo
     [reset, 'connection-lost'],
     [ownAbort, 'aborted'],
     [ownTimeout, 'timed-out'],
+    [httpsTimeout, 'timed-out'],
   ];
   for (const [error, cause] of table) assert.equal(failureCause(error), cause, String(error));
 });
@@ -55,6 +58,7 @@ test('what is retried', () => {
     ['no answer', refused, CONNECTED, 0, true],
     ['our request timeout', ownTimeout, CONNECTED, 0, true],
     ['our own abort', ownAbort, CONNECTED, 0, false],
+    ['a node:https request timeout (etcd stopped under the server)', httpsTimeout, CONNECTED, 0, true],
     ['429', http(429), CONNECTED, 0, true],
     ['503', http(503), CONNECTED, 0, true],
     ['404', http(404), CONNECTED, 0, false],

@@ -1,0 +1,78 @@
+// The service under soak: dist/cli.js --watch as its own process, its output kept with the time
+// each line arrived, and its resident memory and open handles read from /proc once a minute.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface Sample {
+  at: number;
+  rssKb: number;
+  fds: number;
+  /** the service's own event-loop delay p99 (ms), when it serves /metrics */
+  loopP99Ms?: number;
+  load1: number;
+}
+
+export interface ServiceLine { at: number; stream: 'stdout' | 'stderr'; text: string }
+
+export interface Service {
+  child: ChildProcess;
+  lines: ServiceLine[];
+  exited: Promise<number | null>;
+  sample(): Promise<Sample | undefined>;
+  /** The service's whole /metrics page ('' without one). */
+  metricsText(): Promise<string>;
+  stop(): Promise<number | null>;
+}
+
+export function startService(cli: string, args: string[], env: Record<string, string>, metricsUrl: string | undefined, load: () => number): Service {
+  const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: ServiceLine[] = [];
+  for (const stream of ['stdout', 'stderr'] as const) {
+    let partial = '';
+    child[stream]!.setEncoding('utf8').on('data', (chunk: string) => {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop() ?? '';
+      for (const text of parts) lines.push({ at: Date.now(), stream, text });
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  process.once('exit', () => child.kill('SIGKILL'));
+  return {
+    child,
+    lines,
+    exited,
+    async sample() {
+      try {
+        const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        const rssKb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+        const fds = readdirSync(`/proc/${child.pid}/fd`).length;
+        const loopP99Ms = metricsUrl ? await loopDelayP99(metricsUrl) : undefined;
+        return { at: Date.now(), rssKb, fds, load1: load(), ...(loopP99Ms !== undefined ? { loopP99Ms } : {}) };
+      } catch {
+        return undefined; // exited
+      }
+    },
+    metricsText: () => (metricsUrl ? fetch(metricsUrl, { signal: AbortSignal.timeout(5000) }).then((r) => r.text(), () => '') : Promise.resolve('')),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** Reads an event-loop delay p99 from a Prometheus text page, in ms (seconds or ms by the metric's unit). */
+async function loopDelayP99(url: string): Promise<number | undefined> {
+  try {
+    const text = await (await fetch(url, { signal: AbortSignal.timeout(5000) })).text();
+    const line = text.split('\n').find((l) => !l.startsWith('#') && /event_?loop.*(p99|quantile="0\.99")/i.test(l));
+    if (!line) return undefined;
+    const value = Number(line.trim().split(/\s+/).pop());
+    return /seconds/.test(line) ? value * 1000 : value;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,65 @@
+import type { Csr } from '../cluster/objects.ts';
+import { nodeNameFromSubject, SERVING_SIGNER } from './policy.ts';
+import { parseCertificateRequest, type CertificateRequest } from './x509.ts';
+
+/**
+ * What the approver derives once from a CSR's immutable spec: the parsed request and the node it
+ * is for, by uid (a CSR re-created under the same name is another request). An entry lives as long
+ * as its CSR: the cluster garbage-collects CSRs (approved ones after 1 h, pending after 24 h), and
+ * a --watch service that kept them would grow with every request it ever saw.
+ */
+export class RequestCache {
+  private readonly parsed = new Map<string, CertificateRequest>();
+  private readonly nodes = new Map<string, string | undefined>();
+
+  /** The parsed request; undefined when it cannot be parsed (not cached: the policy says why). */
+  parse(csr: Csr): CertificateRequest | undefined {
+    const key = keyOf(csr);
+    let parsed = this.parsed.get(key);
+    if (!parsed) {
+      try {
+        parsed = parseCertificateRequest(csr.request);
+      } catch {
+        return undefined;
+      }
+      this.parsed.set(key, parsed);
+    }
+    return parsed;
+  }
+
+  /** The node a CSR is for: the requester of a serving request, the subject of a client request. */
+  nodeOf(csr: Csr): string | undefined {
+    const key = keyOf(csr);
+    if (this.nodes.has(key)) return this.nodes.get(key);
+    let node: string | undefined;
+    if (csr.signerName === SERVING_SIGNER) node = csr.username.replace(/^system:node:/, '');
+    else {
+      const parsed = this.parse(csr);
+      node = parsed ? nodeNameFromSubject(parsed) : undefined;
+    }
+    this.nodes.set(key, node);
+    return node;
+  }
+
+  /** Drops what is kept for a CSR the cluster deleted. */
+  forget(csr: Csr): void {
+    this.parsed.delete(keyOf(csr));
+    this.nodes.delete(keyOf(csr));
+  }
+
+  /** Keeps only the CSRs in `present` (a re-list reports no deletions: what it lacks is gone). */
+  retainOnly(present: Iterable<Csr>): void {
+    const keys = new Set<string>();
+    for (const csr of present) keys.add(keyOf(csr));
+    for (const map of [this.parsed, this.nodes]) {
+      for (const key of map.keys()) if (!keys.has(key)) map.delete(key);
+    }
+  }
+
+  /** CSRs with something kept. */
+  get size(): number {
+    return new Set([...this.parsed.keys(), ...this.nodes.keys()]).size;
+  }
+}
+
+const keyOf = (csr: Csr): string => csr.uid || csr.name;
