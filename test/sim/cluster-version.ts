@@ -15,6 +15,12 @@ export const KNOWN_CAPABILITIES: readonly string[] = [
   'OperatorLifecycleManagerV1', 'Storage', 'baremetal', 'marketplace', 'openshift-samples',
 ];
 
+/** 4.16's schema has no OperatorLifecycleManagerV1 (its CRD refuses it). */
+const KNOWN_IN: Record<'4.16' | '4.21', readonly string[]> = {
+  '4.16': KNOWN_CAPABILITIES.filter((c) => c !== 'OperatorLifecycleManagerV1'),
+  '4.21': KNOWN_CAPABILITIES,
+};
+
 export interface ClusterVersionStep {
   /** ms after the script starts */
   atMs: number;
@@ -28,7 +34,9 @@ export interface ClusterVersionStep {
 }
 
 export interface ClusterVersionOptions {
-  /** status.desired.version; default 4.21.0 */
+  /** the release whose schema and capabilities to follow; default 4.21 */
+  release?: '4.16' | '4.21';
+  /** status.desired.version; default <release>.0 */
   version?: string;
   /** default: every known capability */
   enabledCapabilities?: readonly string[];
@@ -50,7 +58,9 @@ export interface SimulatedClusterVersion {
 }
 
 export function simulateClusterVersion(ctx: SimContext, opts: ClusterVersionOptions = {}): SimulatedClusterVersion {
-  const version = opts.version ?? '4.21.0';
+  const release = opts.release ?? '4.21';
+  const version = opts.version ?? `${release}.0`;
+  const known = KNOWN_IN[release];
   const image = `quay.io/openshift-release-dev/ocp-release@sha256:${crypto.createHash('sha256').update(version).digest('hex')}`;
   const startedTime = k8sTime();
   let conditions: Condition[] = [];
@@ -76,7 +86,7 @@ export function simulateClusterVersion(ctx: SimContext, opts: ClusterVersionOpti
       observedGeneration: generation,
       versionHash: 'sim0000000=',
       availableUpdates: null,
-      capabilities: { enabledCapabilities: [...(opts.enabledCapabilities ?? KNOWN_CAPABILITIES)], knownCapabilities: [...KNOWN_CAPABILITIES] },
+      capabilities: { enabledCapabilities: [...(opts.enabledCapabilities ?? known)], knownCapabilities: [...known] },
       conditions,
     };
     // PUT, not a merge patch: in a merge patch the required nulls (completionTime of a Partial

@@ -157,7 +157,8 @@ export async function startInstall(cp: ControlPlane, opts: InstallOptions = {}):
     for (const [name, steps] of Object.entries(opts.operators?.scripted ?? {})) operators.push(scriptOperator(ctx, name, steps));
     await registry?.start();
     if (opts.clusterVersion !== false) {
-      clusterVersion = simulateClusterVersion(ctx, opts.clusterVersion ?? { steps: [{ atMs: 0, available: 'True', progressing: 'False', failing: 'False', completed: true }] });
+      const release = cp.leg === 'oldest' ? '4.16' : '4.21';
+      clusterVersion = simulateClusterVersion(ctx, { release, ...(opts.clusterVersion ?? { steps: [{ atMs: 0, available: 'True', progressing: 'False', failing: 'False', completed: true }] }) });
       await clusterVersion.started;
     }
     await Promise.all(pools.map((p) => p.start()));
