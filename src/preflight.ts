@@ -22,9 +22,12 @@ export function requiredPermissions(settings: Settings): PermissionCheck[] {
   }
   // ClusterVersion: the capabilities (registry, which operators exist) and the completion signal.
   const clusterVersionVerbs = settings.waitForOperators && settings.waitForClusterVersion ? ['get', 'list', 'watch'] : settings.waitForOperators || settings.registry.storage !== 'keep' ? ['get'] : [];
-  for (const verb of clusterVersionVerbs) checks.push({ verb, group: 'config.openshift.io', resource: 'clusterversions' });
+  // by name: the watch selects metadata.name=version, which RBAC's resourceNames allow
+  for (const verb of clusterVersionVerbs) checks.push({ verb, group: 'config.openshift.io', resource: 'clusterversions', name: 'version' });
   if (settings.waitForOperators && settings.machineConfigPools.length > 0) {
     for (const verb of ['get', 'list', 'watch']) checks.push({ verb, group: 'machineconfiguration.openshift.io', resource: 'machineconfigpools' });
+    // a pool is done only once it counts the Nodes it selects
+    if (settings.nodes.length === 0) for (const verb of ['get', 'list', 'watch']) checks.push({ verb, group: '', resource: 'nodes' });
   }
   if (settings.registry.storage !== 'keep') {
     for (const verb of ['get', 'patch']) {

@@ -28,6 +28,8 @@ export interface NodeInfo {
   readonly name: string;
   readonly ready: boolean;
   readonly addresses: readonly NodeAddress[];
+  /** which MachineConfigPool selects the Node (node-role.kubernetes.io/<pool>) */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export interface Condition {
@@ -62,6 +64,8 @@ export interface MachineConfigPoolInfo {
   readonly updatedMachineCount: number;
   readonly readyMachineCount: number;
   readonly conditions: readonly Condition[];
+  /** spec.nodeSelector.matchLabels: the Nodes the pool should count */
+  readonly nodeSelector: Readonly<Record<string, string>>;
 }
 
 export interface EventInfo {
@@ -125,6 +129,7 @@ export function toNode(o: any): NodeInfo {
     name: o.metadata?.name ?? '',
     ready: conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
     addresses: (o.status?.addresses ?? []).map((a: any) => ({ type: String(a.type), address: String(a.address) })),
+    labels: { ...(o.metadata?.labels ?? {}) },
   };
 }
 
@@ -163,6 +168,7 @@ export function toMachineConfigPool(o: any): MachineConfigPoolInfo {
     updatedMachineCount: count('updatedMachineCount'),
     readyMachineCount: count('readyMachineCount'),
     conditions: (o.status?.conditions ?? []).map(toCondition),
+    nodeSelector: { ...(o.spec?.nodeSelector?.matchLabels ?? {}) },
   };
 }
 

@@ -1,7 +1,8 @@
 // MachineConfigPools (DOMAIN 7b): the signal that the new nodes run the cluster's configuration.
-// A pool is rolled out when Updated=True, Degraded=False, every machine is updated and ready, and
-// the controller has seen the pool's current generation.
-import type { MachineConfigPoolInfo } from '../cluster/objects.ts';
+// A pool is rolled out when Updated=True, Degraded=False, every machine is updated and ready, the
+// controller has seen the pool's current generation, and it counts every Node it selects: a pool
+// whose controller has not yet seen a node that just joined still reports all its machines done.
+import type { MachineConfigPoolInfo, NodeInfo } from '../cluster/objects.ts';
 
 /** One entry of the `machine-config-pools` output. */
 export interface PoolState {
@@ -25,7 +26,13 @@ export function poolState(name: string, pool: MachineConfigPoolInfo | undefined)
   };
 }
 
-export function isRolledOut(pool: MachineConfigPoolInfo | undefined): boolean {
+/** The Nodes a pool selects: spec.nodeSelector's labels, node-role.kubernetes.io/<pool> without one. */
+export function poolMembers(pool: MachineConfigPoolInfo, nodes: readonly NodeInfo[]): NodeInfo[] {
+  const selector = Object.keys(pool.nodeSelector).length > 0 ? pool.nodeSelector : { [`node-role.kubernetes.io/${pool.name}`]: '' };
+  return nodes.filter((n) => Object.entries(selector).every(([key, value]) => n.labels?.[key] === value));
+}
+
+export function isRolledOut(pool: MachineConfigPoolInfo | undefined, nodes: readonly NodeInfo[]): boolean {
   if (!pool) return false;
   const status = (type: string) => pool.conditions.find((c) => c.type === type)?.status;
   return (
@@ -33,16 +40,19 @@ export function isRolledOut(pool: MachineConfigPoolInfo | undefined): boolean {
     status('Degraded') === 'False' &&
     pool.machineCount === pool.updatedMachineCount &&
     pool.machineCount === pool.readyMachineCount &&
-    pool.observedGeneration >= pool.generation
+    pool.observedGeneration >= pool.generation &&
+    pool.machineCount >= poolMembers(pool, nodes).length
   );
 }
 
 /** What a pool still lacks, in a few words; '' when rolled out. */
-export function whatPoolLacks(name: string, pool: MachineConfigPoolInfo | undefined): string {
+export function whatPoolLacks(name: string, pool: MachineConfigPoolInfo | undefined, nodes: readonly NodeInfo[]): string {
   if (!pool) return `MachineConfigPool ${name} not found`;
-  if (isRolledOut(pool)) return '';
+  if (isRolledOut(pool, nodes)) return '';
   const degraded = pool.conditions.find((c) => c.type === 'Degraded' && c.status === 'True');
   if (degraded) return `MachineConfigPool ${name} Degraded${degraded.message ? `: ${degraded.message}` : ''}`;
   if (pool.observedGeneration < pool.generation) return `MachineConfigPool ${name} generation ${pool.generation} not observed yet`;
+  const members = poolMembers(pool, nodes).length;
+  if (pool.machineCount < members) return `MachineConfigPool ${name} counts ${pool.machineCount} of the ${members} Nodes it selects`;
   return `MachineConfigPool ${name} ${pool.updatedMachineCount}/${pool.machineCount} updated, ${pool.readyMachineCount}/${pool.machineCount} ready`;
 }

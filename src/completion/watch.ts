@@ -3,7 +3,7 @@
 import { statusOf } from '../cluster/errors.ts';
 import type { ClusterGateway } from '../cluster/gateway.ts';
 import type { Informer } from '../cluster/informer.ts';
-import type { ClusterVersionInfo, MachineConfigPoolInfo } from '../cluster/objects.ts';
+import type { ClusterVersionInfo, MachineConfigPoolInfo, NodeInfo } from '../cluster/objects.ts';
 import { clusterVersionState, isInstallComplete, whatClusterVersionLacks, type ClusterVersionState } from './cluster-version.ts';
 import { isRolledOut, poolState, whatPoolLacks, type PoolState } from './pools.ts';
 
@@ -32,7 +32,9 @@ export async function watchCompletion(gateway: ClusterGateway, options: Completi
   if (!options.clusterVersion && options.pools.length === 0) return undefined;
   const versions = options.clusterVersion ? gateway.clusterVersionInformer(options.pollIntervalMs) : undefined;
   const pools = options.pools.length > 0 ? gateway.machineConfigPoolInformer(options.pollIntervalMs) : undefined;
-  const informers: Informer<unknown>[] = [versions, pools].filter((i): i is Informer<ClusterVersionInfo> | Informer<MachineConfigPoolInfo> => i !== undefined) as Informer<unknown>[];
+  // A pool is done only once it counts every Node it selects (pools.ts): the Nodes with their labels.
+  const nodes = options.pools.length > 0 ? gateway.nodeInformer(options.pollIntervalMs) : undefined;
+  const informers = [versions, pools, nodes].filter((i) => i !== undefined) as Array<Informer<ClusterVersionInfo | MachineConfigPoolInfo | NodeInfo>>;
   try {
     await Promise.all(informers.map((i) => i.start()));
   } catch (error) {
@@ -46,14 +48,15 @@ export async function watchCompletion(gateway: ClusterGateway, options: Completi
   }
   const version = () => versions?.values()[0];
   const pool = (name: string) => pools?.values().find((p) => p.name === name);
+  const allNodes = () => nodes?.values() ?? [];
   return {
-    done: () => (!versions || (version() !== undefined && isInstallComplete(version()!))) && options.pools.every((name) => isRolledOut(pool(name))),
+    done: () => (!versions || (version() !== undefined && isInstallComplete(version()!))) && options.pools.every((name) => isRolledOut(pool(name), allNodes())),
     clusterVersion: () => {
       const cv = version();
       return cv ? clusterVersionState(cv) : undefined;
     },
     pools: () => options.pools.map((name) => poolState(name, pool(name))),
-    lacks: () => [...(versions ? [whatClusterVersionLacks(version())] : []), ...options.pools.map((name) => whatPoolLacks(name, pool(name)))].filter(Boolean),
+    lacks: () => [...(versions ? [whatClusterVersionLacks(version())] : []), ...options.pools.map((name) => whatPoolLacks(name, pool(name), allNodes()))].filter(Boolean),
     onChange(listener) {
       const unsubscribers = informers.map((i) => i.onChange(() => listener()));
       return () => unsubscribers.forEach((u) => u());

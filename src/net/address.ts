@@ -92,7 +92,12 @@ export function specialIpKind(bytes: Uint8Array): SpecialIpKind | undefined {
 
 const DNS_NAME_LABEL = /^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$/;
 
-/** An RFC 1123 host name in any ASCII case, without a trailing dot: what a DNS SAN may be. */
+/**
+ * An RFC 1123 host name in any ASCII case, without a trailing dot: what a DNS SAN may be. Its last
+ * label is not all digits (RFC 3696 2): `10.0.0.5` as a DNS name would pass for the IP with
+ * clients that match IP addresses against DNS SANs.
+ */
 export function isDnsName(name: string): boolean {
-  return name.length > 0 && name.length <= 253 && name.split('.').every((label) => DNS_NAME_LABEL.test(label));
+  const labels = name.split('.');
+  return name.length > 0 && name.length <= 253 && labels.every((label) => DNS_NAME_LABEL.test(label)) && !/^\d+$/.test(labels.at(-1)!);
 }

@@ -39,10 +39,10 @@ export async function waitForRegistryConfig(
 ): Promise<RegistryConfig> {
   let logged = false;
   for (;;) {
-    const config = await gateway.readRegistryConfig({ deadline: options.deadline, ...(options.signal ? { signal: options.signal } : {}) });
+    const config = await readUntil(gateway, options.deadline, options.signal);
     if (config === 'kind-missing') throw new RegistryUnavailable(CAPABILITY_DISABLED);
-    if (config !== 'missing') return config;
-    if (Date.now() >= options.deadline || options.signal?.aborted) {
+    if (config !== 'missing' && config !== 'deadline') return config;
+    if (config === 'deadline' || Date.now() >= options.deadline || options.signal?.aborted) {
       throw new DeadlineError('the imageregistry Config "cluster" did not appear before registry-timeout; is the image registry operator running?');
     }
     if (!logged) options.log.info('waiting for the image registry operator to create its Config "cluster"');
@@ -104,8 +104,8 @@ export async function waitForRegistry(
 ): Promise<RegistryReadiness> {
   let last = '';
   for (;;) {
-    const deadline = options.deadline();
-    const config = await gateway.readRegistryConfig({ ...(Number.isFinite(deadline) ? { deadline } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+    const config = await readUntil(gateway, options.deadline(), options.signal);
+    if (config === 'deadline') return { ready: false, waitingFor: last || 'the registry (no answer from the API server before registry-timeout)' };
     const readiness =
       typeof config === 'string' ? { ready: false, waitingFor: 'the Config "cluster" to exist' } : registryReadiness(config, target);
     options.onReadiness?.(readiness);
@@ -118,6 +118,23 @@ export async function waitForRegistry(
     last = readiness.waitingFor;
     if (Date.now() >= options.deadline() || options.signal?.aborted) return readiness;
     await sleep(Math.min(1000, options.deadline() - Date.now()), options.signal);
+  }
+}
+
+/**
+ * One read of the Config that ends at the deadline: a request in flight then (a stalled API
+ * server, a long Retry-After) is aborted, not waited for, so the gate fails on time.
+ */
+async function readUntil(gateway: ClusterGateway, deadline: number, signal?: AbortSignal): Promise<RegistryConfig | 'kind-missing' | 'missing' | 'deadline'> {
+  const finite = Number.isFinite(deadline);
+  if (finite && Date.now() >= deadline) return 'deadline';
+  const timeout = finite ? AbortSignal.timeout(Math.max(1, deadline - Date.now())) : undefined;
+  const signals = [signal, timeout].filter((s): s is AbortSignal => s !== undefined);
+  try {
+    return await gateway.readRegistryConfig({ ...(finite ? { deadline } : {}), ...(signals.length ? { signal: AbortSignal.any(signals) } : {}) });
+  } catch (error) {
+    if (timeout?.aborted && !signal?.aborted) return 'deadline';
+    throw error;
   }
 }
 

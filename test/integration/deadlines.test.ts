@@ -105,3 +105,24 @@ test('nodes-timeout with a machine that never boots, a degraded operator and no 
     await restore();
   }
 });
+
+test('registry-timeout while the API server cannot answer (etcd stalled): the run still ends on time', { timeout: 120_000 }, async (t) => {
+  // No registry operator: the Config never appears, so the action polls for it until
+  // registry-timeout; etcd is stalled just before that, so the last reads hang.
+  await bed.install({ controlPlaneNodes: 0, registry: false });
+  const started = Date.now();
+  const action = startAction(bed.cp, { 'registry-storage': 'emptyDir', 'registry-timeout': '8s', 'wait-for-operators': 'false' });
+  await new Promise((r) => setTimeout(r, 6000));
+  bed.cp.pauseEtcd();
+  let run;
+  try {
+    run = await action.done;
+  } finally {
+    bed.cp.resumeEtcd();
+  }
+  const late = Date.now() - started - 8000;
+  t.diagnostic(`ended ${(late / 1000).toFixed(1)} s after registry-timeout`);
+  assert.equal(run.outputs.result, 'timeout', run.stdout);
+  assert.match(run.stdout, /::error::the imageregistry Config "cluster" did not appear before registry-timeout/);
+  assert.ok(late < AFTER_DEADLINE_MS, `ended ${late} ms after the deadline`);
+});

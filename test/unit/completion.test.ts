@@ -1,7 +1,7 @@
 // The completion signals as pure predicates: ClusterVersion complete, capabilities, pools rolled out.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ClusterVersionInfo, MachineConfigPoolInfo } from '../../src/cluster/objects.ts';
+import type { ClusterVersionInfo, MachineConfigPoolInfo, NodeInfo } from '../../src/cluster/objects.ts';
 import { capabilityEnabled, clusterVersionState, isInstallComplete, operatorsOfDisabledCapabilities, whatClusterVersionLacks } from '../../src/completion/cluster-version.ts';
 import { isRolledOut, poolState, whatPoolLacks } from '../../src/completion/pools.ts';
 
@@ -50,22 +50,27 @@ test('capabilities: disabled only when known and not enabled; their operators ar
 });
 
 const pool = (over: Partial<MachineConfigPoolInfo> = {}, conditions: Record<string, string> = { Updated: 'True', Degraded: 'False' }): MachineConfigPoolInfo => ({
-  name: 'worker', generation: 2, observedGeneration: 2, machineCount: 3, updatedMachineCount: 3, readyMachineCount: 3,
+  name: 'worker', generation: 2, observedGeneration: 2, machineCount: 3, updatedMachineCount: 3, readyMachineCount: 3, nodeSelector: {},
   conditions: Object.entries(conditions).map(([type, status]) => ({ type, status, ...(type === 'Degraded' && status === 'True' ? { message: 'Node worker-1 is reporting: "unexpected on-disk state"' } : {}) })),
   ...over,
 });
+const node = (name: string, labels: Record<string, string>): NodeInfo => ({ name, ready: true, addresses: [], labels });
+const workers = ['worker-0', 'worker-1', 'worker-2'].map((n) => node(n, { 'node-role.kubernetes.io/worker': '' }));
 
-test('pools: rolled out when Updated, not Degraded, every machine updated and ready, generation observed', () => {
-  assert.equal(isRolledOut(pool()), true);
-  const cases: Array<[string, MachineConfigPoolInfo | undefined]> = [
-    ['missing', undefined],
-    ['updating', pool({ updatedMachineCount: 2 }, { Updated: 'False', Degraded: 'False' })],
-    ['counts behind though Updated', pool({ readyMachineCount: 2 })],
-    ['degraded', pool({}, { Updated: 'True', Degraded: 'True' })],
-    ['Degraded missing', pool({}, { Updated: 'True' })],
-    ['old generation', pool({ observedGeneration: 1 })],
+test('pools: rolled out when Updated, not Degraded, every machine updated and ready, generation observed, every selected Node counted', () => {
+  assert.equal(isRolledOut(pool(), workers), true);
+  assert.equal(isRolledOut(pool(), [...workers, node('master-0', { 'node-role.kubernetes.io/master': '' })]), true, 'other roles do not count');
+  const cases: Array<[string, MachineConfigPoolInfo | undefined, NodeInfo[]]> = [
+    ['missing', undefined, workers],
+    ['updating', pool({ updatedMachineCount: 2 }, { Updated: 'False', Degraded: 'False' }), workers],
+    ['counts behind though Updated', pool({ readyMachineCount: 2 }), workers],
+    ['degraded', pool({}, { Updated: 'True', Degraded: 'True' }), workers],
+    ['Degraded missing', pool({}, { Updated: 'True' }), workers],
+    ['old generation', pool({ observedGeneration: 1 }), workers],
+    ['a fourth worker joined and the controller has not counted it', pool(), [...workers, node('worker-3', { 'node-role.kubernetes.io/worker': '' })]],
+    ['spec.nodeSelector selects more Nodes', pool({ nodeSelector: { 'pool': 'gpu' } }), ['g-0', 'g-1', 'g-2', 'g-3'].map((n) => node(n, { pool: 'gpu' }))],
   ];
-  for (const [label, value] of cases) assert.equal(isRolledOut(value), false, label);
+  for (const [label, value, nodes] of cases) assert.equal(isRolledOut(value, nodes), false, label);
 });
 
 test('pools: output state and what a pool lacks', () => {
@@ -73,9 +78,10 @@ test('pools: output state and what a pool lacks', () => {
     name: 'worker', updated: false, degraded: false, machineCount: 3, updatedMachineCount: 2, readyMachineCount: 1,
   });
   assert.deepEqual(poolState('infra', undefined), { name: 'infra', updated: false, degraded: false, machineCount: 0, updatedMachineCount: 0, readyMachineCount: 0 });
-  assert.equal(whatPoolLacks('worker', pool({ updatedMachineCount: 2, readyMachineCount: 1 }, { Updated: 'False', Degraded: 'False' })), 'MachineConfigPool worker 2/3 updated, 1/3 ready');
-  assert.equal(whatPoolLacks('worker', pool({}, { Updated: 'False', Degraded: 'True' })), 'MachineConfigPool worker Degraded: Node worker-1 is reporting: "unexpected on-disk state"');
-  assert.equal(whatPoolLacks('infra', undefined), 'MachineConfigPool infra not found');
-  assert.equal(whatPoolLacks('worker', pool({ observedGeneration: 1 })), 'MachineConfigPool worker generation 2 not observed yet');
-  assert.equal(whatPoolLacks('worker', pool()), '');
+  assert.equal(whatPoolLacks('worker', pool({ updatedMachineCount: 2, readyMachineCount: 1 }, { Updated: 'False', Degraded: 'False' }), workers), 'MachineConfigPool worker 2/3 updated, 1/3 ready');
+  assert.equal(whatPoolLacks('worker', pool({}, { Updated: 'False', Degraded: 'True' }), workers), 'MachineConfigPool worker Degraded: Node worker-1 is reporting: "unexpected on-disk state"');
+  assert.equal(whatPoolLacks('infra', undefined, workers), 'MachineConfigPool infra not found');
+  assert.equal(whatPoolLacks('worker', pool({ observedGeneration: 1 }), workers), 'MachineConfigPool worker generation 2 not observed yet');
+  assert.equal(whatPoolLacks('worker', pool(), [...workers, node('worker-3', { 'node-role.kubernetes.io/worker': '' })]), 'MachineConfigPool worker counts 3 of the 4 Nodes it selects');
+  assert.equal(whatPoolLacks('worker', pool(), workers), '');
 });

@@ -123,6 +123,7 @@ const cases: Array<{ name: string; csr: () => Csr; verdict: string; ctx?: Partia
   { name: 'serving, trailing dot', csr: () => serving('worker-0', { dnsNames: ['worker-0.example.com.'] }), verdict: 'san-invalid-dns-name' },
   { name: 'serving, underscore', csr: () => serving('worker-4', { dnsNames: ['worker_4'] }), verdict: 'san-invalid-dns-name' },
   { name: 'serving, empty label', csr: () => serving('worker-4', { dnsNames: ['worker-4..cluster.local'] }), verdict: 'san-invalid-dns-name' },
+  { name: 'serving, an IP address written as a DNS name', csr: () => serving('worker-0', { dnsNames: ['10.0.0.10'] }), verdict: 'san-invalid-dns-name' },
   { name: 'serving, empty DNS name', csr: () => serving('worker-4', { dnsNames: [''] }), verdict: 'san-invalid-dns-name' },
   { name: 'serving, label of 64 characters', csr: () => serving('worker-4', { dnsNames: [`worker-4.${'a'.repeat(64)}`] }), verdict: 'san-invalid-dns-name' },
   { name: 'serving, NUL inside a DNS name', csr: () => serving('worker-4', { dnsNames: ['worker-4\u0000.evil'] }), verdict: 'san-invalid-dns-name' },
