@@ -6,6 +6,7 @@ import { renderSummary } from './report/summary.ts';
 import { progressLine, renderText } from './report/text.ts';
 import { parseDuration } from './settings/duration.ts';
 import { execute } from './run.ts';
+import { parseListenAddress, startMonitor, type ServiceMonitor } from './service/monitor.ts';
 import { INPUTS, type InputName } from './settings/inputs.ts';
 import { InputError, parseNodes } from './settings/settings.ts';
 import { VERSION } from './version.ts';
@@ -20,6 +21,11 @@ const EXTRA_OPTIONS = {
   output: { type: 'string', help: 'text|json', description: 'Print the result as a readable report (default) or as JSON with the action outputs.' },
   'diagnostics-dir': { type: 'string', help: 'PATH', description: 'When the run does not succeed, write diagnostics (unstable operators, node events, refused CSRs) here.' },
   watch: { type: 'boolean', help: '', description: 'Keep approving the requests of the listed machines (serving renewals, late machines) until stopped.' },
+  'metrics-address': {
+    type: 'string',
+    help: 'HOST:PORT',
+    description: 'With --watch: serve Prometheus metrics at /metrics and a health check at /healthz (200 once synced, 503 when the API server is out of reach) on this address; :PORT listens on every interface.',
+  },
   version: { type: 'boolean', help: '', description: 'Print the version and exit.' },
   help: { type: 'boolean', help: '', description: 'Show this help.' },
 } as const;
@@ -75,6 +81,23 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.error;
   }
 
+  let monitor: ServiceMonitor | undefined;
+  if (values['metrics-address'] !== undefined) {
+    const value = String(values['metrics-address']);
+    const listen = parseListenAddress(value);
+    const problem = !values.watch ? 'is only used with --watch' : !listen ? `'${value}' is not an address to listen on` : undefined;
+    if (problem) {
+      process.stderr.write(`Option --metrics-address: ${problem}. Accepted: HOST:PORT, [IPv6]:PORT or :PORT, with --watch.\n`);
+      return EXIT.error;
+    }
+    try {
+      monitor = await startMonitor(listen!);
+    } catch (error) {
+      process.stderr.write(`Option --metrics-address: cannot listen on ${value}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.\n`);
+      return EXIT.error;
+    }
+  }
+
   const secrets = new Set<string>();
   const mask = (text: string) => [...secrets].reduce((t, s) => t.split(s).join('***'), text);
   const tty = process.stderr.isTTY === true;
@@ -86,6 +109,7 @@ export async function main(argv: string[]): Promise<number> {
   };
   const debug = process.env.OFI_DEBUG === '1' || process.env.RUNNER_DEBUG === '1';
   const log: Log = { info: print, warning: (m) => print(`warning: ${m}`), debug: (m) => debug && print(`debug: ${m}`) };
+  if (monitor) log.info(`metrics at http://${monitor.address}/metrics, health check at http://${monitor.address}/healthz`);
 
   let nodesFileError: InputError | undefined;
   const readNodesFile = () => {
@@ -157,6 +181,7 @@ export async function main(argv: string[]): Promise<number> {
       },
       {
         watch: values.watch === true,
+        ...(monitor ? { monitor } : {}),
         reloadNodes: () => {
           if (values['nodes-file'] === undefined) return undefined;
           try {
@@ -169,6 +194,7 @@ export async function main(argv: string[]): Promise<number> {
       },
     );
   } finally {
+    await monitor?.close();
     clearInterval(ticker);
     if (tty) process.stderr.write('\r\x1b[2K');
   }

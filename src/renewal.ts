@@ -4,6 +4,7 @@ import type { RunContext } from './finish.ts';
 import { tagged } from './log.ts';
 import { checkPermissions } from './preflight.ts';
 import { recordApprover, type RunReport } from './report/report.ts';
+import type { ServiceMonitor } from './service/monitor.ts';
 import type { Settings } from './settings/settings.ts';
 
 /**
@@ -14,11 +15,12 @@ import type { Settings } from './settings/settings.ts';
 export async function keepApproving(
   settings: Settings,
   report: RunReport,
-  context: RunContext & { readonly reloadNodes?: () => Settings['nodes'] | undefined },
+  context: RunContext & { readonly reloadNodes?: () => Settings['nodes'] | undefined; readonly monitor?: ServiceMonitor },
 ): Promise<void> {
   await context.group('Preflight: permissions', () => checkPermissions({ ...settings, waitForOperators: false, registry: { ...settings.registry, storage: 'keep' } }, context.gateway, context.log));
   const log = tagged(context.log, 'watch');
-  const approver = new CsrApprover(context.gateway, { expected: settings.nodes, dryRun: settings.dryRun, pollIntervalMs: settings.pollIntervalMs, log, retainHistory: false });
+  const approver = new CsrApprover(context.gateway, { expected: settings.nodes, dryRun: settings.dryRun, pollIntervalMs: settings.pollIntervalMs, log, retainHistory: false, ...(context.monitor ? { events: context.monitor.events } : {}) });
+  context.monitor?.attach(approver, settings.pollIntervalMs);
   await approver.start();
   log.info(`approving the requests of ${settings.nodes.length} listed machines until stopped`);
   await new Promise<void>((resolve) => {

@@ -5,6 +5,7 @@ import { keepApproving } from './renewal.ts';
 import { oneLine, singleLineLog, type Log } from './log.ts';
 import { writeDiagnostics } from './report/diagnostics.ts';
 import { newReport, type RunReport } from './report/report.ts';
+import type { ServiceMonitor } from './service/monitor.ts';
 import { parseSettings, type InputReader, type Settings } from './settings/settings.ts';
 
 export interface ShellHooks {
@@ -26,6 +27,8 @@ export interface RunOptions {
   readonly watch?: boolean;
   /** In watch mode, re-read the inventory (undefined: unchanged). */
   readonly reloadNodes?: () => Settings['nodes'] | undefined;
+  /** In watch mode, the metrics and health endpoint to report to. */
+  readonly monitor?: ServiceMonitor;
 }
 
 /**
@@ -45,11 +48,12 @@ export async function execute(read: InputReader, shell: ShellHooks, options: Run
     const kubeconfig = loadKubeConfig(settings.kubeconfig, settings.context);
     for (const secret of kubeconfig.secrets) hooks.registerSecret(secret);
     kubeconfigText = kubeconfig.config.exportConfig();
-    gateway = new ClusterGateway(kubeconfig.config, { log: hooks.log, signal: hooks.signal });
-    hooks.log.info(`cluster ${gateway.server} (kubeconfig from ${kubeconfig.source})${settings.dryRun ? ', dry-run: nothing will be written' : ''}`);
+    gateway = new ClusterGateway(kubeconfig.config, { log: hooks.log, signal: hooks.signal, ...(kubeconfig.tokenFile ? { tokenFile: kubeconfig.tokenFile } : {}) });
+    const proxy = gateway.describeProxy();
+    hooks.log.info(`cluster ${gateway.server}${proxy ? ` ${proxy}` : ''} (kubeconfig from ${kubeconfig.source})${settings.dryRun ? ', dry-run: nothing will be written' : ''}`);
     const context = { gateway, log: hooks.log, group: hooks.group, signal: hooks.signal };
     if (options.watch) {
-      await keepApproving(settings, report, { ...context, ...(options.reloadNodes ? { reloadNodes: options.reloadNodes } : {}) });
+      await keepApproving(settings, report, { ...context, ...(options.reloadNodes ? { reloadNodes: options.reloadNodes } : {}), ...(options.monitor ? { monitor: options.monitor } : {}) });
     } else {
       await finishInstall(settings, report, context);
     }

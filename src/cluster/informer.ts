@@ -3,6 +3,19 @@ import { statusOf } from './errors.ts';
 
 export type InformerEvent = 'ADDED' | 'MODIFIED' | 'DELETED' | 'SYNC';
 
+/** How one informer is doing, for the service's metrics and health check. */
+export interface InformerStats {
+  readonly kind: string;
+  /** The first list succeeded. */
+  readonly synced: boolean;
+  /** When a list last succeeded (ms since the epoch; 0: never). */
+  readonly lastListAt: number;
+  /** When a watch last delivered an event or a bookmark (0: never). */
+  readonly lastEventAt: number;
+  /** Watches that ended and were started again. */
+  readonly watchRestarts: number;
+}
+
 export interface InformerSource<T> {
   readonly kind: string;
   list(): Promise<{ items: unknown[]; resourceVersion: string }>;
@@ -33,6 +46,9 @@ export class Informer<T> {
   private relistTimer: NodeJS.Timeout | undefined;
   private rewatchTimer: NodeJS.Timeout | undefined;
   private watchFailures = 0;
+  private lastListAt = 0;
+  private lastEventAt = 0;
+  private watchRestarts = 0;
   private readonly source: InformerSource<T>;
   private readonly pollMs: number;
   private readonly log: Log;
@@ -60,6 +76,10 @@ export class Informer<T> {
     return this.items.get(key);
   }
 
+  stats(): InformerStats {
+    return { kind: this.source.kind, synced: this.lastListAt > 0, lastListAt: this.lastListAt, lastEventAt: this.lastEventAt, watchRestarts: this.watchRestarts };
+  }
+
   /** Resolves after the first list; watching and re-listing go on until stop(). */
   async start(): Promise<void> {
     await this.relist();
@@ -82,6 +102,7 @@ export class Informer<T> {
   private async relist(): Promise<void> {
     const { items, resourceVersion } = await this.source.list();
     if (this.stopped) return;
+    this.lastListAt = Date.now();
     const listed = Number(resourceVersion);
     const newer = (version: number | undefined) => version !== undefined && Number.isFinite(listed) && version > listed;
     const seen = new Set<string>();
@@ -119,6 +140,7 @@ export class Informer<T> {
     const onEvent = (type: string, object: unknown) => {
       if (this.stopped || ended) return;
       this.watchFailures = 0;
+      if (type !== 'ERROR') this.lastEventAt = Date.now();
       const rv = (object as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
       if (type === 'BOOKMARK') {
         if (rv) this.resourceVersion = rv;
@@ -149,6 +171,7 @@ export class Informer<T> {
       if (ended) return;
       ended = true;
       if (this.stopped) return;
+      this.watchRestarts++;
       if (error) {
         this.watchFailures++;
         if (statusOf(error) === 410) this.resourceVersion = '';

@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { InputError } from '../settings/settings.ts';
+import { proxySecrets, proxySettingsFromEnv } from './proxy.ts';
 
 const ACCEPTED = 'kubeconfig YAML, or the same base64-encoded; or empty to use KUBECONFIG, then ~/.kube/config';
 
@@ -13,6 +14,11 @@ export interface LoadedKubeConfig {
   readonly source: string;
   /** Values to mask in every log line. */
   readonly secrets: readonly string[];
+  /**
+   * The current user's `tokenFile` (kubectl's key; client-node reads none), as an absolute path:
+   * a relative one is relative to the kubeconfig file, as client-go resolves it.
+   */
+  readonly tokenFile?: string;
 }
 
 /**
@@ -43,7 +49,17 @@ export function loadKubeConfig(input: string, context: string, env: NodeJS.Proce
   if (!cluster?.server) {
     throw new InputError('kubeconfig', `context '${current}' in ${source} names no cluster with a server`, ACCEPTED);
   }
-  return { config, source, secrets: secretsOf(config, input) };
+  const tokenFile = tokenFileOf(document, config.getCurrentUser()?.name, source);
+  const proxies = [...config.getClusters().map((c) => c.proxyUrl ?? ''), ...Object.values(proxySettingsFromEnv(env))];
+  return { config, source, secrets: [...secretsOf(config, input), ...proxies.flatMap(proxySecrets)], ...(tokenFile ? { tokenFile } : {}) };
+}
+
+function tokenFileOf(document: string, user: string | undefined, source: string): string | undefined {
+  const doc = parseYaml(document) as { users?: Array<{ name?: string; user?: { tokenFile?: unknown } }> } | null;
+  const file = doc?.users?.find((u) => u.name === user)?.user?.tokenFile;
+  if (typeof file !== 'string' || file === '') return undefined;
+  if (isAbsolute(file)) return file;
+  return existsSync(source) ? resolve(dirname(source), file) : resolve(file);
 }
 
 function locate(input: string, env: NodeJS.ProcessEnv): { text: string; source: string } {

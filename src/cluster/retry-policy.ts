@@ -22,12 +22,15 @@ export const RETRY = {
  * - `connection-lost`: no answer (refused, reset, DNS, TLS): the server may be restarting.
  * - `aborted`: the action stopped the call itself (cancellation, a watch stopped at a deadline).
  * - `timed-out`: a client-side timeout the action chose (per request, a watch's idle timer, a budget).
+ * - `refused-by-proxy`: the proxy itself said no to the tunnel (4xx: forbidden, authentication); final.
  */
-export type FailureCause = 'answered' | 'connection-lost' | 'aborted' | 'timed-out';
+export type FailureCause = 'answered' | 'connection-lost' | 'aborted' | 'timed-out' | 'refused-by-proxy';
 
 export function failureCause(error: unknown): FailureCause {
   if (statusOf(error) !== undefined) return 'answered';
   const name = (error as { name?: unknown } | null)?.name;
+  const proxyStatus = (error as { proxyStatus?: unknown } | null)?.proxyStatus;
+  if (name === 'ProxyError' && typeof proxyStatus === 'number' && proxyStatus < 500) return 'refused-by-proxy';
   // node:https reports a request ended by its own AbortSignal.timeout() as an AbortError caused by
   // the TimeoutError: a call that hangs while etcd is stopped ends so, and is tried again.
   if (name === 'AbortError') return (error as { cause?: { name?: unknown } }).cause?.name === 'TimeoutError' ? 'timed-out' : 'aborted';
@@ -69,7 +72,7 @@ export function inAuthGrace(state: ConnectionState, now: number): boolean {
  */
 export function isRetryable(error: unknown, state: ConnectionState, now: number, options: { forbiddenIsFinal?: boolean } = {}): boolean {
   const cause = failureCause(error);
-  if (cause === 'aborted') return false;
+  if (cause === 'aborted' || cause === 'refused-by-proxy') return false;
   if (cause !== 'answered') return true;
   const status = statusOf(error)!;
   if (status === 429 || status >= 500) return true;

@@ -1,5 +1,5 @@
 import { APPROVAL_REASON, type ClusterGateway } from '../cluster/gateway.ts';
-import type { Informer } from '../cluster/informer.ts';
+import type { Informer, InformerStats } from '../cluster/informer.ts';
 import type { Csr, NodeInfo } from '../cluster/objects.ts';
 import type { Log } from '../log.ts';
 import type { ExpectedNode } from '../settings/settings.ts';
@@ -40,12 +40,19 @@ export interface ApproverOptions {
   readonly log: Log;
   /** Approvals in flight at once. */
   readonly concurrency?: number;
+  /** Told of each approval, and of each refused CSR once (the --watch service's metrics). */
+  readonly events?: ApproverEvents;
   /**
    * Keep every approval of the run for the output, also of CSRs the cluster has since deleted
    * (default). The --watch service lives for months: it forgets a deleted CSR entirely and keeps
    * only each node's latest time per timeline event.
    */
   readonly retainHistory?: boolean;
+}
+
+export interface ApproverEvents {
+  approved(phase: Phase): void;
+  refused(reason: ReasonCode): void;
 }
 
 /**
@@ -278,6 +285,21 @@ export class CsrApprover {
     if (issued.size > 1) this.options.log.warning(clientCertificatesWarning(approval.node, issued.size));
   }
 
+  informerStats(): InformerStats[] {
+    return [this.csrs.stats(), this.nodes.stats()];
+  }
+
+  /** Pending kubelet CSRs (client or serving) of the listed machines. */
+  pendingListedCsrs(): number {
+    let count = 0;
+    for (const csr of this.csrs.values()) {
+      if (csr.state !== 'pending' || (csr.signerName !== CLIENT_SIGNER && csr.signerName !== SERVING_SIGNER)) continue;
+      const node = this.requests.nodeOf(csr);
+      if (node !== undefined && this.expected.has(node)) count++;
+    }
+    return count;
+  }
+
   allDone(): boolean {
     return this.doneNodes.size === this.progress.size;
   }
@@ -440,6 +462,7 @@ export class CsrApprover {
   private recordRefusal(csr: Csr, verdict: Extract<Verdict, { kind: 'refuse' }>): void {
     const previous = this.refused.get(csr.name);
     if (previous?.reason === verdict.reason) return;
+    if (!previous) this.options.events?.refused(verdict.reason);
     this.refused.set(csr.name, { name: csr.name, signer: csr.signerName, requestor: csr.username, node: verdict.node, reason: verdict.reason });
     this.options.log.info(
       `refused ${verdict.phase} CSR ${csr.name}${verdict.node ? ` for ${verdict.node}` : ''}: ${verdict.reason} (${verdict.detail}; ${REASONS[verdict.reason]})`,
@@ -474,6 +497,7 @@ export class CsrApprover {
       this.unconfirmed.delete(csr.name);
       if (outcome === 'approved') {
         this.approved.set(csr.name, { node: verdict.node, phase: verdict.phase });
+        this.options.events?.approved(verdict.phase);
         // The signer's update may have been seen before this answer.
         const current = this.csrs.get(csr.name);
         if (current?.uid === csr.uid) this.noteClientIssued(current);

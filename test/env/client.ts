@@ -1,5 +1,5 @@
 // A small Kubernetes HTTPS client for the tests and the simulator (never used by the product,
-// which talks to the cluster through @kubernetes/client-node in src/cluster/).
+// which talks to the cluster through its own transport in src/cluster/).
 // Kubernetes objects are loosely typed here on purpose: tests read whatever fields they check.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import https from 'node:https';

@@ -13,6 +13,8 @@ const ownTimeout = new DOMException('The operation was aborted due to timeout', 
 /** What node:https emits when a request's own AbortSignal.timeout() fires. */
 const httpsTimeout = Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR', cause: ownTimeout });
 const watchStatus = Object.assign(new Error('Gone'), { statusCode: 410 });
+/** A proxy's own answer to CONNECT (see transport.ts): 403/407 are its policy, 502 its upstream. */
+const proxyRefused = (status: number) => Object.assign(new Error(`proxy refused the tunnel: HTTP ${status}`), { name: 'ProxyError', proxyStatus: status });
 
 test('failure causes: an answer, a lost connection, our own abort, our own timeout', () => {
   const table: Array<[unknown, string]> = [
@@ -23,6 +25,9 @@ test('failure causes: an answer, a lost connection, our own abort, our own timeo
     [reset, 'connection-lost'],
     [ownAbort, 'aborted'],
     [ownTimeout, 'timed-out'],
+    [proxyRefused(403), 'refused-by-proxy'],
+    [proxyRefused(407), 'refused-by-proxy'],
+    [proxyRefused(502), 'connection-lost'],
     [httpsTimeout, 'timed-out'],
   ];
   for (const [error, cause] of table) assert.equal(failureCause(error), cause, String(error));
@@ -58,6 +63,8 @@ test('what is retried', () => {
     ['no answer', refused, CONNECTED, 0, true],
     ['our request timeout', ownTimeout, CONNECTED, 0, true],
     ['our own abort', ownAbort, CONNECTED, 0, false],
+    ['a proxy refusing the tunnel (403)', proxyRefused(403), CONNECTED, 0, false],
+    ['a proxy that cannot reach the server (502)', proxyRefused(502), CONNECTED, 0, true],
     ['a node:https request timeout (etcd stopped under the server)', httpsTimeout, CONNECTED, 0, true],
     ['429', http(429), CONNECTED, 0, true],
     ['503', http(503), CONNECTED, 0, true],

@@ -1,0 +1,110 @@
+// What the renewal service (--watch) tells Prometheus and a health check. Pure: a snapshot in,
+// text and a verdict out; the HTTP server and the process figures live in monitor.ts.
+import type { InformerStats } from '../cluster/informer.ts';
+import type { Phase, ReasonCode } from '../csr/policy.ts';
+
+/** Counted as they happen (the approver reports them); everything else is read at scrape time. */
+export class ServiceCounters {
+  readonly approvals = new Map<Phase, number>([
+    ['client', 0],
+    ['serving', 0],
+  ]);
+  readonly refusals = new Map<ReasonCode, number>();
+
+  approved(phase: Phase): void {
+    this.approvals.set(phase, (this.approvals.get(phase) ?? 0) + 1);
+  }
+
+  /** Called once per refused CSR (the approver does not report a CSR it already refused). */
+  refused(reason: ReasonCode): void {
+    this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + 1);
+  }
+}
+
+export interface ServiceSnapshot {
+  readonly counters: ServiceCounters;
+  /** Pending kubelet CSRs (client or serving) whose node is listed; undefined before the first list. */
+  readonly pendingListedCsrs: number | undefined;
+  readonly informers: readonly InformerStats[];
+  readonly rssBytes: number;
+  readonly eventLoopDelayP99Seconds: number;
+  readonly eventLoopDelayMaxSeconds: number;
+  readonly startedAt: number;
+  readonly healthy: boolean;
+}
+
+const PREFIX = 'openshift_finish_install';
+
+/** The Prometheus text exposition format (version 0.0.4). */
+export function renderMetrics(s: ServiceSnapshot): string {
+  const out: string[] = [];
+  const family = (name: string, type: 'counter' | 'gauge', help: string, samples: Array<[Record<string, string>, number]>) => {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of samples) out.push(`${name}${labelText(labels)} ${formatValue(value)}`);
+  };
+  family(`${PREFIX}_approvals_total`, 'counter', 'Kubelet CSRs approved by this process, by phase (client, serving).', [...s.counters.approvals].map(([phase, n]) => [{ phase }, n]));
+  family(
+    `${PREFIX}_refusals_total`,
+    'counter',
+    'Kubelet CSRs this process refused to approve, each counted once, by reason code (see the README).',
+    [...s.counters.refusals].sort(([a], [b]) => a.localeCompare(b)).map(([reason, n]) => [{ reason }, n]),
+  );
+  if (s.pendingListedCsrs !== undefined) {
+    family(`${PREFIX}_pending_csrs`, 'gauge', 'Pending kubelet CSRs (client and serving) of the listed machines.', [[{}, s.pendingListedCsrs]]);
+  }
+  family(
+    `${PREFIX}_last_list_success_timestamp_seconds`,
+    'gauge',
+    'When the last list of each resource succeeded (unix seconds; 0: never).',
+    s.informers.map((i) => [{ resource: i.kind }, i.lastListAt / 1000]),
+  );
+  family(
+    `${PREFIX}_last_watch_event_timestamp_seconds`,
+    'gauge',
+    'When the watch of each resource last delivered an event or bookmark (unix seconds; 0: never).',
+    s.informers.map((i) => [{ resource: i.kind }, i.lastEventAt / 1000]),
+  );
+  family(`${PREFIX}_watch_restarts_total`, 'counter', 'Watches that ended and were started again, by resource.', s.informers.map((i) => [{ resource: i.kind }, i.watchRestarts]));
+  family(`${PREFIX}_informer_synced`, 'gauge', '1 once the first list of the resource succeeded.', s.informers.map((i) => [{ resource: i.kind }, i.synced ? 1 : 0]));
+  family(`${PREFIX}_healthy`, 'gauge', '1 when /healthz answers 200.', [[{}, s.healthy ? 1 : 0]]);
+  family('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', [[{}, s.rssBytes]]);
+  family('process_start_time_seconds', 'gauge', 'Start time of the process since unix epoch in seconds.', [[{}, Math.floor(s.startedAt / 1000)]]);
+  family('nodejs_eventloop_lag_p99_seconds', 'gauge', 'The 99th percentile of the event loop delay over the last minute.', [[{}, s.eventLoopDelayP99Seconds]]);
+  family('nodejs_eventloop_lag_max_seconds', 'gauge', 'The largest event loop delay over the last minute.', [[{}, s.eventLoopDelayMaxSeconds]]);
+  return `${out.join('\n')}\n`;
+}
+
+export interface Health {
+  readonly ok: boolean;
+  readonly text: string;
+}
+
+/**
+ * Healthy once every informer has listed, and as long as each of them has had a successful
+ * list or a watch event (bookmarks count) within three poll intervals: the periodic re-list
+ * runs every poll interval, so three missed in a row mean the API server is out of reach.
+ */
+export function healthOf(informers: readonly InformerStats[], now: number, pollIntervalMs: number): Health {
+  if (informers.length === 0) return { ok: false, text: 'starting: the informers have not been started yet' };
+  const unsynced = informers.filter((i) => !i.synced).map((i) => i.kind);
+  if (unsynced.length > 0) return { ok: false, text: `starting: no successful list of ${unsynced.join(', ')} yet` };
+  const limit = 3 * pollIntervalMs;
+  const stale = informers
+    .map((i) => ({ kind: i.kind, age: now - Math.max(i.lastListAt, i.lastEventAt) }))
+    .filter((i) => i.age > limit)
+    .map((i) => `${i.kind} (${Math.round(i.age / 1000)} s)`);
+  if (stale.length > 0) return { ok: false, text: `no successful list or watch event for more than ${Math.round(limit / 1000)} s: ${stale.join(', ')}` };
+  return { ok: true, text: 'ok' };
+}
+
+function labelText(labels: Record<string, string>): string {
+  const entries = Object.entries(labels);
+  if (entries.length === 0) return '';
+  return `{${entries.map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`).join(',')}}`;
+}
+
+function formatValue(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (!Number.isFinite(value)) return value > 0 ? '+Inf' : '-Inf';
+  return String(value);
+}

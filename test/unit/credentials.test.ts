@@ -1,0 +1,76 @@
+// Credentials that rotate under a long-running --watch: a tokenFile read again every minute or at
+// once after a 401; an exec plugin run again when its credential expires or after a 401.
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { execCredentials, staticCredentials, TOKEN_FILE_PERIOD_MS, tokenFileCredentials } from '../../src/cluster/credentials.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'ofi-credentials-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('tokenFile: read once, again after a minute, at once after invalidate(); a missing file keeps the last token', async () => {
+  const file = join(dir, 'token');
+  writeFileSync(file, 'token-one\n');
+  let now = 1000;
+  const source = tokenFileCredentials(file, () => now);
+  assert.equal((await source.current()).authorization, 'Bearer token-one');
+  writeFileSync(file, 'token-two\n');
+  now += TOKEN_FILE_PERIOD_MS - 1;
+  assert.equal((await source.current()).authorization, 'Bearer token-one', 'within the minute: cached');
+  now += 2;
+  assert.equal((await source.current()).authorization, 'Bearer token-two', 'after the minute: read again');
+  writeFileSync(file, 'token-three');
+  assert.equal(source.invalidate(), true);
+  assert.equal((await source.current()).authorization, 'Bearer token-three', 'after a 401: read at once');
+  rmSync(file);
+  source.invalidate();
+  assert.equal((await source.current()).authorization, 'Bearer token-three', 'a file being replaced keeps the last token');
+  await assert.rejects(tokenFileCredentials(join(dir, 'none')).current(), /cannot read the kubeconfig tokenFile .*none: ENOENT/);
+});
+
+test('exec plugin: ExecCredential token cached until expirationTimestamp, run again after invalidate(); errors name the plugin', async () => {
+  const runs = join(dir, 'runs');
+  writeFileSync(runs, '');
+  const plugin = join(dir, 'plugin.sh');
+  // Prints the token given in its env, the expiry given as an argument, and records each run and KUBERNETES_EXEC_INFO.
+  writeFileSync(
+    plugin,
+    `#!/bin/sh\necho "$KUBERNETES_EXEC_INFO" >> '${runs}'\nprintf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"%s"}}' "$OFI_TOKEN" "$1"\n`,
+  );
+  chmodSync(plugin, 0o755);
+  let now = Date.parse('2026-01-01T00:00:00Z');
+  const source = execCredentials({ command: plugin, args: ['2026-01-01T01:00:00Z'], env: [{ name: 'OFI_TOKEN', value: 'exec-token' }], apiVersion: 'client.authentication.k8s.io/v1' }, () => now);
+  const [a, b] = await Promise.all([source.current(), source.current()]);
+  assert.equal(a.authorization, 'Bearer exec-token');
+  assert.equal(b.authorization, 'Bearer exec-token');
+  const count = () => readFileSync(runs, 'utf8').split('\n').filter(Boolean).length;
+  assert.equal(count(), 1, 'concurrent requests share one run');
+  assert.deepEqual(JSON.parse(readFileSync(runs, 'utf8').split('\n')[0]!), { apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', spec: { interactive: false } });
+  now += 30 * 60_000;
+  await source.current();
+  assert.equal(count(), 1, 'not expired yet');
+  now += 31 * 60_000;
+  await source.current();
+  assert.equal(count(), 2, 'expired: run again');
+  source.invalidate();
+  await source.current();
+  assert.equal(count(), 3, 'after a 401: run again');
+
+  const failing = join(dir, 'failing.sh');
+  writeFileSync(failing, '#!/bin/sh\necho "login required: run sso-login" >&2\nexit 3\n');
+  chmodSync(failing, 0o755);
+  await assert.rejects(execCredentials({ command: failing }).current(), /exec plugin .*failing\.sh failed: login required: run sso-login/);
+  await assert.rejects(execCredentials({ command: join(dir, 'missing') }).current(), /exec plugin .*missing could not run/);
+  const silent = join(dir, 'silent.sh');
+  writeFileSync(silent, '#!/bin/sh\necho "{}"\n');
+  chmodSync(silent, 0o755);
+  await assert.rejects(execCredentials({ command: silent }).current(), /printed no ExecCredential/);
+});
+
+test('static credentials cannot be refreshed', async () => {
+  const source = staticCredentials({ authorization: 'Bearer fixed' });
+  assert.equal(source.invalidate(), false, 'a 401 is final: nothing would change');
+  assert.equal((await source.current()).authorization, 'Bearer fixed');
+});
