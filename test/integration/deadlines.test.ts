@@ -110,6 +110,7 @@ test('registry-timeout while the API server cannot answer (etcd stalled): the ru
   // No registry operator: the Config never appears, so the action polls for it until
   // registry-timeout; etcd is stalled just before that, so the last reads hang.
   await bed.install({ controlPlaneNodes: 0, registry: false });
+  await bed.cp.admin.request('DELETE', '/apis/imageregistry.operator.openshift.io/v1/configs/cluster', { okStatuses: [200, 404] });
   const started = Date.now();
   const action = startAction(bed.cp, { 'registry-storage': 'emptyDir', 'registry-timeout': '8s', 'wait-for-operators': 'false' });
   await new Promise((r) => setTimeout(r, 6000));

@@ -26,6 +26,8 @@ export interface WorkerSpec {
   preexistingGapMs?: number;
   /** default 'ec' (two-usage requests, as a current kubelet); 'rsa' files the legacy sets */
   keyType?: 'ec' | 'rsa';
+  /** extra Node labels (node-role.kubernetes.io/<role> puts it in that MachineConfigPool) */
+  labels?: Record<string, string>;
 }
 
 export interface InstallOptions {
@@ -96,6 +98,7 @@ export async function startInstall(cp: ControlPlane, opts: InstallOptions = {}):
         preexistingClientCsrs: w.preexistingClientCsrs,
         preexistingGapMs: w.preexistingGapMs,
         keyType: w.keyType,
+        labels: w.labels,
       }),
   );
   const byName = new Map(kubelets.map((k) => [k.name, k]));
