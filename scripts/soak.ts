@@ -7,7 +7,7 @@
 // kubelet does so months apart); the cluster's garbage collection of CSRs (approved after 1 h,
 // pending after 24 h) is played by the soak after 3 and 10 minutes.
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -81,8 +81,8 @@ const byName = new Map([...fleet, ...extras].map((m) => [m.name, m]));
 const writeNodes = () => writeFileSync(nodesFile, [...listed].map((n) => `${n} ${byName.get(n)!.ip} ${n}`).join('\n') + '\n');
 writeNodes();
 // A token rotation needs the service to read a kubeconfig tokenFile again; it is one of the faults
-// once that support has landed (a commit says so), and skipped before.
-const rotationLanded = /token.?file|token rotation/i.test(execFileSync('git', ['log', '--format=%s', '-n', '200'], { encoding: 'utf8' }));
+// once that support has landed (committed under src/), and skipped before.
+const rotationLanded = spawnSync('git', ['grep', '-q', '-i', 'tokenFile', 'HEAD', '--', 'src/cluster']).status === 0;
 const kubeconfig = join(dir, 'kubeconfig');
 const tokenFile = join(dir, 'token');
 const token = { token: cp.actionToken };
@@ -102,7 +102,8 @@ const metricsPort = cliHelp.includes('--metrics-address') ? await freePort() : u
 const service = startService(
   CLI,
   ['--watch', '--nodes-file', nodesFile, '--kubeconfig', kubeconfig, '--poll-interval', `${POLL_S}s`, ...(metricsPort ? ['--metrics-address', `127.0.0.1:${metricsPort}`] : [])],
-  { PATH: process.env.PATH ?? '', HOME: dir },
+  // OFI_SOAK_NODE_OPTIONS: NODE_OPTIONS for the service (e.g. --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=/tmp/heap).
+  { PATH: process.env.PATH ?? '', HOME: dir, ...(process.env.OFI_SOAK_NODE_OPTIONS ? { NODE_OPTIONS: process.env.OFI_SOAK_NODE_OPTIONS } : {}) },
   metricsPort ? `http://127.0.0.1:${metricsPort}/metrics` : undefined,
   () => loadavg()[0]!,
 );

@@ -48,12 +48,17 @@ function slope(points: Array<[number, number]>): number {
   return den === 0 ? 0 : num / den;
 }
 
-function series(f: SoakFigures, pick: (x: Sample) => number, unit: (v: number) => string): string[] {
+/** Growth from the first sample after warm-up to the last, and the least-squares slope per minute over them. */
+function afterWarmUp(f: SoakFigures, pick: (x: Sample) => number): { all: Array<[number, number]>; first: number; last: number; growth: number; perMin: number } {
   const all = f.samples.map((x) => [(x.at - f.startedAt) / 60_000, pick(x)] as [number, number]);
   const warm = all.filter(([m]) => m * 60_000 >= WARM_UP_MS - 30_000);
   const first = warm[0]?.[1] ?? NaN;
-  const lastValue = all.at(-1)?.[1] ?? NaN;
-  const perMin = slope(warm);
+  const last = all.at(-1)?.[1] ?? NaN;
+  return { all, first, last, growth: (last - first) / first, perMin: slope(warm) };
+}
+
+function series(f: SoakFigures, pick: (x: Sample) => number, unit: (v: number) => string): string[] {
+  const { all, first, last: lastValue, perMin } = afterWarmUp(f, pick);
   return [
     unit(all[0]?.[1] ?? NaN),
     unit(lastValue),
@@ -80,6 +85,16 @@ export function renderReport(f: SoakFigures): string {
   const rss = series(f, (x) => x.rssKb, mb);
   const fds = series(f, (x) => x.fds, (v) => (Number.isFinite(v) ? v.toFixed(Math.abs(v) < 10 && v % 1 !== 0 ? 2 : 0) : '–'));
 
+  const rssGrowth = afterWarmUp(f, (x) => x.rssKb).growth;
+  const fdTrend = afterWarmUp(f, (x) => x.fds);
+  const met = (ok: boolean) => (ok ? 'met' : '**not met**');
+  const goals = [
+    `- 0 renewals missed: ${met(missed.length === 0)} (${missed.length})`,
+    `- 0 forged requests approved: ${met(f.forgedApproved.length === 0)} (${f.forgedApproved.length})`,
+    `- RSS growth after the first 5 minutes under 5 %: ${met(rssGrowth < 0.05)} (${pct(rssGrowth)})`,
+    `- no handle growth: ${met(fdTrend.last <= fdTrend.first && fdTrend.perMin <= 0.05)} (${fdTrend.first} → ${fdTrend.last} open fds)`,
+    `- every fault recovered within one poll interval: ${met(withinPoll.length === recovered.length)} (${withinPoll.length} of ${recovered.length})`,
+  ];
   return [
     '# Reliability: a soak of the renewal service',
     '',
@@ -95,6 +110,10 @@ export function renderReport(f: SoakFigures): string {
     '- 429 burst without restarting the API server: API Priority and Fairness (on by default) gets a priority level of one nominal share that rejects instead of queueing, and a FlowSchema that puts the service\'s identity in it; 48 callers with that identity keep its seats full for 10 s, so the service\'s own calls in that window are answered 429 with Retry-After.',
     '- Resident memory (VmRSS from /proc/<pid>/status) and open handles (entries of /proc/<pid>/fd) of the service process, once a minute. "After warm-up" means from minute 5.',
     '- A renewal is **missed** when it is not approved by the end of the soak plus a 90 s grace. Latency is from the create answer to the first Approved condition the soak\'s own watch (straight to the API server) sees.',
+    '',
+    '## Against the goals',
+    '',
+    ...goals,
     '',
     '## Figures',
     '',
