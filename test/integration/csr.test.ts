@@ -4,21 +4,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { nodeIdentity, SIGNER, USAGES } from '../sim/common.ts';
-import type { InstallOptions } from '../sim/install.ts';
-import { runAction, sharedControlPlane, startAction, type NodeOutput, type RefusedCsrOutput } from './harness.ts';
+import { csrTestBed, runAction, startAction, type NodeOutput, type RefusedCsrOutput } from './harness.ts';
 
-const bed = sharedControlPlane();
-let first = true;
-const install = (options: InstallOptions) => {
-  const controlPlaneNodes = first ? 3 : 0;
-  first = false;
-  return bed.install({ controlPlaneNodes, ...options });
-};
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const readCsr = (name: string): Promise<any> => bed.cp.admin.request('GET', `/apis/certificates.k8s.io/v1/certificatesigningrequests/${name}`);
-const conditionTypes = async (name: string) => ((await readCsr(name)).status?.conditions ?? []).map((c: { type: string }) => c.type);
-const nodeInputs = (lines: string[], extra: Record<string, string> = {}) => ({ nodes: lines.join('\n'), 'wait-for-operators': 'false', 'nodes-timeout': '90s', ...extra });
+const { bed, install, readCsr, conditionTypes, nodeInputs } = csrTestBed();
 
 test('two workers join, each approved in two phases, and go Ready; a late machine too', { timeout: 180_000 }, async () => {
   const sim = await install({

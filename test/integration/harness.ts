@@ -140,3 +140,22 @@ export function sharedControlPlane(): { readonly cp: ControlPlane; install(optio
     },
   };
 }
+
+/**
+ * The CSR tests' shared bed: one control plane for the file, the first install with 3
+ * control-plane Nodes, and reads of CSRs by name.
+ */
+export function csrTestBed() {
+  const bed = sharedControlPlane();
+  let first = true;
+  const install = (options: InstallOptions) => {
+    const controlPlaneNodes = first ? 3 : 0;
+    first = false;
+    return bed.install({ controlPlaneNodes, ...options });
+  };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const readCsr = (name: string): Promise<any> => bed.cp.admin.request('GET', `/apis/certificates.k8s.io/v1/certificatesigningrequests/${name}`);
+  const conditionTypes = async (name: string): Promise<string[]> => ((await readCsr(name)).status?.conditions ?? []).map((c: { type: string }) => c.type);
+  const nodeInputs = (lines: string[], extra: Record<string, string> = {}) => ({ nodes: lines.join('\n'), 'wait-for-operators': 'false', 'nodes-timeout': '90s', ...extra });
+  return { bed, install, readCsr, conditionTypes, nodeInputs };
+}

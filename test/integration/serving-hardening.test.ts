@@ -5,20 +5,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { call, nodeIdentity, SIGNER, USAGES } from '../sim/common.ts';
-import { runAction, sharedControlPlane, type NodeOutput, type RefusedCsrOutput } from './harness.ts';
+import { csrTestBed, runAction, type NodeOutput, type RefusedCsrOutput } from './harness.ts';
 
-const bed = sharedControlPlane();
-let first = true;
-const install = (options: Parameters<typeof bed.install>[0]) => {
-  const controlPlaneNodes = first ? 3 : 0;
-  first = false;
-  return bed.install({ controlPlaneNodes, ...options });
-};
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const readCsr = (name: string): Promise<any> => bed.cp.admin.request('GET', `/apis/certificates.k8s.io/v1/certificatesigningrequests/${name}`);
-const conditionTypes = async (name: string) => ((await readCsr(name)).status?.conditions ?? []).map((c: { type: string }) => c.type);
-const nodeInputs = (lines: string[], extra: Record<string, string> = {}) => ({ nodes: lines.join('\n'), 'wait-for-operators': 'false', 'nodes-timeout': '90s', ...extra });
+const { bed, install, readCsr, conditionTypes, nodeInputs } = csrTestBed();
 
 test('a node that writes other names into its own status gets no certificate for them; its honest request is approved', { timeout: 240_000 }, async () => {
   const node = 'h-worker-0';
