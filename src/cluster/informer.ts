@@ -46,6 +46,8 @@ export class Informer<T> {
   private relistTimer: NodeJS.Timeout | undefined;
   private rewatchTimer: NodeJS.Timeout | undefined;
   private watchFailures = 0;
+  /** a 401/403 of this failure streak has been reported */
+  private refusedWarned = false;
   private lastListAt = 0;
   private lastEventAt = 0;
   private watchRestarts = 0;
@@ -122,6 +124,7 @@ export class Informer<T> {
     }
     for (const [key, version] of this.tombstones) if (!newer(version)) this.tombstones.delete(key);
     if (!(Number(this.resourceVersion) > listed)) this.resourceVersion = resourceVersion;
+    this.refusedWarned = false;
     this.emit('SYNC', undefined);
   }
 
@@ -129,7 +132,7 @@ export class Informer<T> {
     if (this.stopped) return;
     this.relistTimer = setTimeout(() => {
       this.relist()
-        .catch((error: unknown) => this.log.debug(`re-list of ${this.source.kind} failed: ${(error as Error).message}`))
+        .catch((error: unknown) => this.failed('re-list', error))
         .finally(() => this.scheduleRelist());
     }, this.pollMs);
   }
@@ -140,6 +143,7 @@ export class Informer<T> {
     const onEvent = (type: string, object: unknown) => {
       if (this.stopped || ended) return;
       this.watchFailures = 0;
+      this.refusedWarned = false;
       if (type !== 'ERROR') this.lastEventAt = Date.now();
       const rv = (object as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
       if (type === 'BOOKMARK') {
@@ -175,7 +179,7 @@ export class Informer<T> {
       if (error) {
         this.watchFailures++;
         if (statusOf(error) === 410) this.resourceVersion = '';
-        this.log.debug(`watch of ${this.source.kind} ended: ${(error as Error).message ?? error}`);
+        this.failed('watch', error);
       }
       const delay = error ? Math.min(250 * 2 ** Math.min(this.watchFailures, 5), 5000) : 0;
       this.rewatchTimer = setTimeout(() => void this.resume(), delay);
@@ -196,12 +200,28 @@ export class Informer<T> {
         await this.relist();
       } catch (error) {
         this.watchFailures++;
-        this.log.debug(`re-list of ${this.source.kind} failed: ${(error as Error).message}`);
+        this.failed('re-list', error);
         this.rewatchTimer = setTimeout(() => void this.resume(), Math.min(250 * 2 ** Math.min(this.watchFailures, 5), 5000));
         return;
       }
     }
     this.startWatch();
+  }
+
+  /**
+   * A failed list or watch is retried for as long as the informer runs. A refusal (401/403 once
+   * the retry policy's grace is over) will not clear by itself: say so, once per streak, so that a
+   * revoked role or credential shows in the log instead of as a silent wait.
+   */
+  private failed(what: string, error: unknown): void {
+    const message = `${what} of ${this.source.kind} failed: ${(error as Error).message ?? error}`;
+    const status = statusOf(error);
+    if ((status === 401 || status === 403) && !this.refusedWarned) {
+      this.refusedWarned = true;
+      this.log.warning(`${message}; still retrying: check the identity's credentials and role (deploy/rbac.yaml)`);
+    } else {
+      this.log.debug(message);
+    }
   }
 
   private emit(event: InformerEvent, item: T | undefined): void {

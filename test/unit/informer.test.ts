@@ -126,3 +126,38 @@ test('a re-list served before newer watch events does not roll them back or resu
   assert.equal(informer.get('a')?.rv, '3', 'newer watch data kept');
   assert.equal(informer.get('b'), undefined, 'deletion not undone');
 });
+
+test('a list refused with 403 is retried, reported once as a warning, and recovers when allowed again', async () => {
+  const { ClusterError } = await import('../../src/cluster/errors.ts');
+  const warnings: string[] = [];
+  let refuse = true;
+  let lists = 0;
+  const source: InformerSource<Item> = {
+    kind: 'things',
+    list: async () => {
+      lists++;
+      if (refuse && lists > 1) throw new ClusterError('list things', 403, 'things is forbidden', 'Forbidden');
+      return { items: [item('a', String(lists))], resourceVersion: String(lists) };
+    },
+    watch: async (_rv, _onEvent, done) => {
+      setTimeout(() => done(new ClusterError('watch things', 403, 'things is forbidden', 'Forbidden')), 5);
+      return { stop: () => undefined };
+    },
+    convert: (o) => ({ name: (o as ReturnType<typeof item>).metadata.name, rv: (o as ReturnType<typeof item>).metadata.resourceVersion }),
+    key: (i) => i.name,
+  };
+  const informer = new Informer(source, 20, { ...silentLog, warning: (m) => warnings.push(m) });
+  await informer.start();
+  try {
+    await waitFor(() => lists >= 4);
+    assert.equal(warnings.length, 1, 'one warning per streak, not one per retry');
+    assert.match(warnings[0]!, /of things failed: (list|watch) things failed: HTTP 403 Forbidden: things is forbidden; still retrying: check the identity's credentials and role/);
+    refuse = false;
+    const before = lists;
+    await waitFor(() => lists > before + 1);
+    assert.equal(warnings.length, 1);
+    assert.deepEqual(informer.values().map((i) => i.name), ['a']);
+  } finally {
+    informer.stop();
+  }
+});
