@@ -185,7 +185,13 @@ export async function main(argv: string[]): Promise<number> {
         reloadNodes: () => {
           if (values['nodes-file'] === undefined) return undefined;
           try {
-            return parseNodes(readNodesFile());
+            nodesFileError = undefined;
+            const text = readNodesFile();
+            // A file that cannot be read, or is empty for a moment (an editor or a config tool
+            // rewriting it), is not "unlist every machine": keep the machines listed until then.
+            if (nodesFileError) throw nodesFileError;
+            if (text.trim() === '') throw new Error(`${values['nodes-file']} is empty; the previous list stays (list no machine with a line holding only a comment)`);
+            return parseNodes(text);
           } catch (error) {
             log.warning(`ignoring the changed nodes file: ${(error as Error).message}`);
             return undefined;

@@ -17,8 +17,12 @@ export interface Credential {
  */
 export interface CredentialSource {
   current(): Promise<Credential>;
-  /** Forgets a cached credential after a 401; false when nothing can change (static credentials). */
-  invalidate(): boolean;
+  /**
+   * Forgets `used` after a 401 when it is still the cached credential (another request may have
+   * fetched a new one already: as client-go, refresh once, not once per request); false when
+   * nothing can change (static credentials).
+   */
+  invalidate(used: Credential): boolean;
 }
 
 export interface ExecConfig {
@@ -52,9 +56,9 @@ export function tokenFileCredentials(path: string, now: () => number = Date.now)
       }
       return { authorization: `Bearer ${cached.token}` };
     },
-    invalidate() {
+    invalidate(used) {
       // Read again at the next request; the token is kept in case the file is missing then.
-      if (cached) cached = { ...cached, readAt: -Infinity };
+      if (cached && used.authorization === `Bearer ${cached.token}`) cached = { ...cached, readAt: -Infinity };
       return true;
     },
   };
@@ -75,8 +79,8 @@ export function execCredentials(exec: ExecConfig, now: () => number = Date.now):
         .finally(() => (running = undefined));
       return running;
     },
-    invalidate() {
-      cached = undefined;
+    invalidate(used) {
+      if (cached && cached.credential === used) cached = undefined;
       return true;
     },
   };

@@ -57,6 +57,11 @@ export function parseProxyUrl(value: string, what: string): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new Error(`${what} ${maskProxyUrl(url.href)}: only http:// and https:// proxies are supported`);
   }
+  // A user name or password with an unencoded / or @ parses as some other host and path (and
+  // would then be printed): refuse it rather than guess.
+  if ((value.includes('@') && !url.username) || (url.pathname !== '/' && url.pathname !== '')) {
+    throw new Error(`${what} ${maskProxyUrl(value)} is not a proxy URL (expected http://host:port; percent-encode /, @ and : in the user name and password)`);
+  }
   return url;
 }
 
@@ -154,20 +159,25 @@ function unbracket(hostname: string): string {
   return hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
 }
 
-/** The proxy URL as logs may show it: any user name and password replaced by ***. */
+/** The proxy URL as logs may show it: everything before the last @ (user name and password) replaced by ***. */
 export function maskProxyUrl(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@]*@/i, '$1***@');
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[\s\S]*@/i, '$1***@');
 }
 
 /** The values to mask in every log line: the proxy URL's password and user:password. */
 export function proxySecrets(value: string): string[] {
-  let url: URL;
-  try {
-    url = parseProxyUrl(value, 'proxy');
-  } catch {
-    return [];
-  }
-  if (!url.password) return url.username ? [decodeURIComponent(url.username)] : [];
-  const password = decodeURIComponent(url.password);
-  return [`${url.username}:${url.password}`, `${decodeURIComponent(url.username)}:${password}`, url.password, password, value].filter((s) => s.length >= 4);
+  // From the text itself, not from what a URL parser made of it: everything before the last @.
+  const userinfo = /^(?:[a-z][a-z0-9+.-]*:\/\/)?([\s\S]*)@/i.exec(value)?.[1];
+  if (!userinfo) return [];
+  const decode = (text: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  const colon = userinfo.indexOf(':');
+  const password = colon >= 0 ? userinfo.slice(colon + 1) : '';
+  const secrets = password ? [userinfo, decode(userinfo), password, decode(password), value] : [value];
+  return [...new Set(secrets)].filter((s) => s.length >= 4);
 }

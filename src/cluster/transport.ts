@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
-import type { CredentialSource } from './credentials.ts';
+import type { Credential, CredentialSource } from './credentials.ts';
 import { maskProxyUrl, type ProxyChoice } from './proxy.ts';
 
 /**
@@ -74,11 +74,11 @@ export class Transport {
   /** One JSON request; resolves to the parsed body. A 401 refreshes the credential and is sent once more. */
   async request(method: string, path: string, options: RequestOptions = {}): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
-      const response = await this.send(method, path, options);
+      const { response, credential } = await this.send(method, path, options);
       const text = await readBody(response);
       const status = response.statusCode ?? 0;
       if (status >= 200 && status < 300) return text ? JSON.parse(text) : undefined;
-      if (status === 401 && attempt === 0 && this.options.credentials.invalidate()) continue;
+      if (status === 401 && attempt === 0 && this.options.credentials.invalidate(credential)) continue;
       throw apiError(status, text, response.headers);
     }
   }
@@ -87,11 +87,11 @@ export class Transport {
   async watch(path: string, onEvent: (type: string, object: unknown) => void, done: (error: unknown) => void, idleMs: number): Promise<WatchHandle> {
     const controller = new AbortController();
     for (let attempt = 0; ; attempt++) {
-      const response = await this.send('GET', path, { signal: controller.signal }, idleMs);
+      const { response, credential } = await this.send('GET', path, { signal: controller.signal }, idleMs);
       const status = response.statusCode ?? 0;
       if (status !== 200) {
         const text = await readBody(response);
-        if (status === 401 && attempt === 0 && this.options.credentials.invalidate()) continue;
+        if (status === 401 && attempt === 0 && this.options.credentials.invalidate(credential)) continue;
         throw apiError(status, text, response.headers);
       }
       let ended = false;
@@ -124,7 +124,7 @@ export class Transport {
     }
   }
 
-  private async send(method: string, path: string, options: RequestOptions, idleMs?: number): Promise<http.IncomingMessage> {
+  private async send(method: string, path: string, options: RequestOptions, idleMs?: number): Promise<{ response: http.IncomingMessage; credential: Credential }> {
     const credential = await this.options.credentials.current();
     const agent = this.agentFor(credential.cert, credential.key);
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
@@ -149,7 +149,7 @@ export class Transport {
       if (idleMs !== undefined) {
         req.setTimeout(idleMs, () => req.destroy(Object.assign(new Error(`no data for ${Math.round(idleMs / 1000)} s`), { name: 'TimeoutError' })));
       }
-      req.on('response', resolve);
+      req.on('response', (response) => resolve({ response, credential }));
       req.on('error', reject);
       req.end(payload);
     });

@@ -64,8 +64,12 @@ export class CsrApprover {
   private readonly csrs: Informer<Csr>;
   private readonly nodes: Informer<NodeInfo>;
   private expected: ReadonlyMap<string, ExpectedNode>;
-  private readonly approved = new Map<string, { node: string; phase: Phase }>();
-  private readonly refused = new Map<string, RefusedCsr>();
+  /**
+   * By name, with the uid: a kubelet names its CSR after its key and subject (node-csr-<hash>),
+   * so a deleted request can come back under the same name, and that one is a new request.
+   */
+  private readonly approved = new Map<string, { node: string; phase: Phase; uid: string }>();
+  private readonly refused = new Map<string, RefusedCsr & { uid: string }>();
   private readonly inFlight = new Set<string>();
   /** Order in which approvals were decided (client first, newest first), for the output. */
   private readonly dispatchOrder = new Map<string, number>();
@@ -214,7 +218,9 @@ export class CsrApprover {
 
   /** Refused requests still Pending (one approved by someone else or deleted is no longer ours to report). */
   refusedCsrs(): RefusedCsr[] {
-    return [...this.refused.values()].filter((r) => !this.approved.has(r.name) && this.csrs.get(r.name)?.state === 'pending');
+    return [...this.refused.values()]
+      .filter((r) => this.approved.get(r.name)?.uid !== r.uid && this.csrs.get(r.name)?.state === 'pending')
+      .map(({ name, signer, requestor, node, reason }) => ({ name, signer, requestor, node, reason }));
   }
 
   nodeStatuses(): NodeStatus[] {
@@ -233,9 +239,9 @@ export class CsrApprover {
   }
 
   /** Entries kept per CSR and per node, for tests and metrics: each should follow the work in hand. */
-  retained(): Record<'requests' | 'refused' | 'approved' | 'timeline' | 'nodeCounters', number> {
+  retained(): Record<'requests' | 'refused' | 'approved' | 'dispatched' | 'timeline' | 'nodeCounters', number> {
     const nodeCounters = new Set([...this.clientApprovals.keys(), ...this.issuedClientCertificates.keys(), ...this.readyAtStart]).size;
-    return { requests: this.requests.size, refused: this.refused.size, approved: this.approved.size, timeline: this.events.length, nodeCounters };
+    return { requests: this.requests.size, refused: this.refused.size, approved: this.approved.size, dispatched: this.dispatchOrder.size, timeline: this.events.length, nodeCounters };
   }
 
   private record(entry: TimelineEntry): void {
@@ -260,7 +266,7 @@ export class CsrApprover {
   /** After a re-list: what the list no longer holds was deleted while no watch said so. */
   private forgetDeletedCsrs(): void {
     this.requests.retainOnly(this.csrs.values());
-    for (const name of new Set([...this.refused.keys(), ...this.approved.keys(), ...this.unconfirmed.keys()])) {
+    for (const name of new Set([...this.refused.keys(), ...this.approved.keys(), ...this.unconfirmed.keys(), ...this.dispatchOrder.keys()])) {
       if (!this.csrs.get(name)) this.forgetCsr(name, undefined);
     }
   }
@@ -277,7 +283,7 @@ export class CsrApprover {
   /** Counts a client certificate issued on a request this run approved; warns from the second one on. */
   private noteClientIssued(csr: Csr): void {
     const approval = this.approved.get(csr.name);
-    if (!csr.issued || csr.signerName !== CLIENT_SIGNER || approval?.phase !== 'client' || this.options.dryRun) return;
+    if (!csr.issued || csr.signerName !== CLIENT_SIGNER || approval?.phase !== 'client' || approval.uid !== csr.uid || this.options.dryRun) return;
     let issued = this.issuedClientCertificates.get(approval.node);
     if (!issued) this.issuedClientCertificates.set(approval.node, (issued = new Set()));
     if (issued.has(csr.name)) return;
@@ -437,7 +443,7 @@ export class CsrApprover {
       addressOwner: (key: string, except: string) => this.addressOwner(key, except),
     };
     const pending = [...candidates.values()]
-      .filter((c) => c.state === 'pending' && !this.inFlight.has(c.name) && !this.approved.has(c.name))
+      .filter((c) => c.state === 'pending' && !this.inFlight.has(c.name) && this.approved.get(c.name)?.uid !== c.uid)
       .sort((a, b) => phaseRank(a) - phaseRank(b) || b.createdAt - a.createdAt || a.name.localeCompare(b.name));
     // A burst is decided a slice at a time: the first approvals leave at once, and the watch
     // streams are read in between (an API server drops a watcher that falls behind).
@@ -461,9 +467,10 @@ export class CsrApprover {
 
   private recordRefusal(csr: Csr, verdict: Extract<Verdict, { kind: 'refuse' }>): void {
     const previous = this.refused.get(csr.name);
-    if (previous?.reason === verdict.reason) return;
-    if (!previous) this.options.events?.refused(verdict.reason);
-    this.refused.set(csr.name, { name: csr.name, signer: csr.signerName, requestor: csr.username, node: verdict.node, reason: verdict.reason });
+    const same = previous?.uid === csr.uid;
+    if (same && previous.reason === verdict.reason) return;
+    if (!same) this.options.events?.refused(verdict.reason);
+    this.refused.set(csr.name, { name: csr.name, signer: csr.signerName, requestor: csr.username, node: verdict.node, reason: verdict.reason, uid: csr.uid });
     this.options.log.info(
       `refused ${verdict.phase} CSR ${csr.name}${verdict.node ? ` for ${verdict.node}` : ''}: ${verdict.reason} (${verdict.detail}; ${REASONS[verdict.reason]})`,
     );
@@ -476,6 +483,8 @@ export class CsrApprover {
       void this.approve(next.csr, next.verdict).finally(() => {
         this.running--;
         this.inFlight.delete(next.csr.name);
+        // deleted while its approval was in flight: forget it now (forgetCsr waited for this)
+        if (!this.csrs.get(next.csr.name)) this.forgetCsr(next.csr.name, undefined);
         this.pump();
         this.wake();
       });
@@ -485,7 +494,7 @@ export class CsrApprover {
   private async approve(csr: Csr, verdict: Extract<Verdict, { kind: 'approve' }>): Promise<void> {
     const what = `${verdict.phase} CSR ${csr.name} for ${verdict.node}`;
     if (this.options.dryRun) {
-      this.approved.set(csr.name, { node: verdict.node, phase: verdict.phase });
+      this.approved.set(csr.name, { node: verdict.node, phase: verdict.phase, uid: csr.uid });
       this.options.log.info(`would approve ${what} (dry-run)`);
       return;
     }
@@ -496,7 +505,7 @@ export class CsrApprover {
       );
       this.unconfirmed.delete(csr.name);
       if (outcome === 'approved') {
-        this.approved.set(csr.name, { node: verdict.node, phase: verdict.phase });
+        this.approved.set(csr.name, { node: verdict.node, phase: verdict.phase, uid: csr.uid });
         this.options.events?.approved(verdict.phase);
         // The signer's update may have been seen before this answer.
         const current = this.csrs.get(csr.name);
@@ -530,9 +539,10 @@ export class CsrApprover {
     const attempt = this.unconfirmed.get(csr.name);
     if (!attempt) return;
     this.unconfirmed.delete(csr.name);
-    if (attempt.uid !== csr.uid || csr.approvedBy !== APPROVAL_REASON || this.approved.has(csr.name)) return;
+    if (attempt.uid !== csr.uid || csr.approvedBy !== APPROVAL_REASON || this.approved.get(csr.name)?.uid === csr.uid) return;
     const { node, phase } = attempt.verdict;
-    this.approved.set(csr.name, { node, phase });
+    this.approved.set(csr.name, { node, phase, uid: csr.uid });
+    this.options.events?.approved(phase);
     if (phase === 'client') this.clientApprovals.set(node, (this.clientApprovals.get(node) ?? 0) + 1);
     this.record({ at: Date.now(), node, event: phase === 'client' ? 'client approved' : 'serving approved' });
     this.options.log.info(`approved ${phase} CSR ${csr.name} for ${node} (the answer to our request was lost; the server took it)`);

@@ -90,7 +90,7 @@ test('the --watch service forgets a deleted CSR: parsed request, node, refusal, 
   csrs.event('DELETED', good);
   csrs.event('DELETED', forged);
   await settle(approver);
-  assert.deepEqual({ ...approver.retained(), nodeCounters: 0, timeline: 0 }, { requests: 0, refused: 0, approved: 0, timeline: 0, nodeCounters: 0 });
+  assert.deepEqual({ ...approver.retained(), nodeCounters: 0, timeline: 0 }, { requests: 0, refused: 0, approved: 0, dispatched: 0, timeline: 0, nodeCounters: 0 });
   assert.deepEqual(approver.approvedCsrs(), []);
 
   // Deleted while no watch was open: the re-list simply lacks it.

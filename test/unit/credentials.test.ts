@@ -22,10 +22,10 @@ test('tokenFile: read once, again after a minute, at once after invalidate(); a 
   now += 2;
   assert.equal((await source.current()).authorization, 'Bearer token-two', 'after the minute: read again');
   writeFileSync(file, 'token-three');
-  assert.equal(source.invalidate(), true);
+  assert.equal(source.invalidate({ authorization: 'Bearer token-two' }), true);
   assert.equal((await source.current()).authorization, 'Bearer token-three', 'after a 401: read at once');
   rmSync(file);
-  source.invalidate();
+  source.invalidate({ authorization: 'Bearer token-three' });
   assert.equal((await source.current()).authorization, 'Bearer token-three', 'a file being replaced keeps the last token');
   await assert.rejects(tokenFileCredentials(join(dir, 'none')).current(), /cannot read the kubeconfig tokenFile .*none: ENOENT/);
 });
@@ -54,9 +54,15 @@ test('exec plugin: ExecCredential token cached until expirationTimestamp, run ag
   now += 31 * 60_000;
   await source.current();
   assert.equal(count(), 2, 'expired: run again');
-  source.invalidate();
-  await source.current();
-  assert.equal(count(), 3, 'after a 401: run again');
+  now = Date.parse('2026-01-01T00:30:00Z'); // the plugin's credential is valid again
+  const used = await source.current();
+  const before = count();
+  // a burst of 401s on the same credential refreshes once: the others see the new one cached
+  const fresh = await Promise.all([source.invalidate(used), source.invalidate(used)].map(() => source.current()));
+  assert.equal(count(), before + 1, 'after a 401: run again, once');
+  source.invalidate(used);
+  assert.strictEqual(await source.current(), fresh[0], 'a 401 on a credential already replaced does not run the plugin again');
+  assert.equal(count(), before + 1);
 
   const failing = join(dir, 'failing.sh');
   writeFileSync(failing, '#!/bin/sh\necho "login required: run sso-login" >&2\nexit 3\n');
@@ -71,6 +77,6 @@ test('exec plugin: ExecCredential token cached until expirationTimestamp, run ag
 
 test('static credentials cannot be refreshed', async () => {
   const source = staticCredentials({ authorization: 'Bearer fixed' });
-  assert.equal(source.invalidate(), false, 'a 401 is final: nothing would change');
+  assert.equal(source.invalidate({ authorization: 'Bearer fixed' }), false, 'a 401 is final: nothing would change');
   assert.equal((await source.current()).authorization, 'Bearer fixed');
 });

@@ -83,6 +83,14 @@ test('credentials in a proxy URL never reach a log line', () => {
   const secrets = proxySecrets('http://alice:s3cret%40pw@proxy.corp:3128');
   assert.ok(secrets.includes('s3cret@pw') && secrets.includes('s3cret%40pw') && secrets.includes('alice:s3cret@pw'), String(secrets));
   assert.deepEqual(proxySecrets('http://proxy.corp:3128'), []);
+  // An unencoded / or @ in the password: masked up to the last @, refused rather than parsed as another host.
+  const raw = 'http://svc:Xk9/q2Zr@127.0.0.1:9';
+  assert.equal(maskProxyUrl(raw), 'http://***@127.0.0.1:9');
+  assert.equal(maskProxyUrl('http://a:b@c@proxy.corp:3128'), 'http://***@proxy.corp:3128');
+  assert.ok(proxySecrets(raw).includes('Xk9/q2Zr') && proxySecrets(raw).includes('svc:Xk9/q2Zr'), String(proxySecrets(raw)));
+  assert.throws(() => parseProxyUrl(raw, 'HTTPS_PROXY'), (e: Error) => /HTTPS_PROXY http:\/\/\*\*\*@127\.0\.0\.1:9 is not a proxy URL.*percent-encode/.test(e.message) && !e.message.includes('q2Zr'));
+  assert.throws(() => parseProxyUrl('http://proxy.corp:3128/some/path', 'HTTPS_PROXY'), /is not a proxy URL/);
+  assert.ok(proxySecrets('http://alice:50%pw@proxy.corp:3128').includes('50%pw'), 'an invalid % escape does not throw');
 });
 
 test('the kubeconfig loader: proxy passwords (proxy-url and environment) become secrets; tokenFile is resolved next to the kubeconfig', () => {

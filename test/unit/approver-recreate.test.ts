@@ -1,0 +1,102 @@
+// A kubelet names its bootstrap CSR after its key and subject (node-csr-<digest>), so a deleted
+// request can come back under the same name: that is a new request, decided and approved again.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+import assert from 'node:assert/strict';
+import { afterEach, test } from 'node:test';
+import type { ClusterGateway } from '../../src/cluster/gateway.ts';
+import { Informer, type InformerSource } from '../../src/cluster/informer.ts';
+import { toCsr, toNode, type Csr, type NodeInfo } from '../../src/cluster/objects.ts';
+import { CsrApprover } from '../../src/csr/approver.ts';
+import { silentLog } from '../../src/log.ts';
+import { buildCsr } from '../sim/csr-builder.ts';
+import { BOOTSTRAPPER, SIGNER, USAGES } from '../sim/common.ts';
+
+let rv = 100;
+let uidn = 0;
+function clientCsr(name: string, node: string): any {
+  const { pem } = buildCsr({ commonName: `system:node:${node}`, organizations: ['system:nodes'] });
+  return {
+    metadata: { name, uid: `uid-${name}-${++uidn}`, resourceVersion: String(++rv), creationTimestamp: new Date().toISOString() },
+    spec: { request: Buffer.from(pem).toString('base64'), signerName: SIGNER.kubeletClient, usages: USAGES.client, username: BOOTSTRAPPER.user, groups: BOOTSTRAPPER.groups },
+  };
+}
+function drivenSource<T>(kind: string, convert: (o: unknown) => T, key: (t: T) => string) {
+  let items: unknown[] = [];
+  let emit: any; let end: any;
+  const source: InformerSource<T> = {
+    kind, list: async () => ({ items, resourceVersion: String(++rv) }),
+    watch: async (_rv, onEvent, done) => { emit = onEvent; end = done; return { stop: () => undefined }; },
+    convert, key,
+  };
+  return { source, setList: (n: unknown[]) => (items = n), event: (t: string, o: unknown) => emit(t, o),
+    expire: () => { emit('ERROR', { code: 410 }); end(Object.assign(new Error('Gone'), { code: 410 })); } };
+}
+const running: CsrApprover[] = [];
+afterEach(() => { for (const a of running.splice(0)) a.stop(); });
+async function approverWith(options: { retainHistory?: boolean }) {
+  const csrs = drivenSource<Csr>('certificatesigningrequests', toCsr, (c) => c.name);
+  const nodes = drivenSource<NodeInfo>('nodes', toNode, (n) => n.name);
+  const approvals: string[] = [];
+  const refusals: string[] = [];
+  const gateway = {
+    csrInformer: () => new Informer(csrs.source, 3_600_000, silentLog),
+    nodeInformer: () => new Informer(nodes.source, 3_600_000, silentLog),
+    approveCsr: async (csr: Csr) => (approvals.push(`${csr.name}/${csr.uid}`), 'approved'),
+  } as unknown as ClusterGateway;
+  const expected = [0, 1].map((i) => ({ name: `worker-${i}`, ips: [`10.0.0.${i + 1}`], dnsNames: [] }));
+  const approver = new CsrApprover(gateway, { expected, dryRun: false, pollIntervalMs: 3_600_000, log: silentLog, events: { approved: () => {}, refused: (r) => refusals.push(r) }, ...options });
+  running.push(approver);
+  return { approver, csrs, approvals, refusals };
+}
+const settle = async (a: CsrApprover) => { for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r)); await a.settled(); };
+
+test('action mode: a CSR deleted and re-created under the same name (kubelet node-csr-<digest>) is approved again', async () => {
+  const { approver, csrs, approvals } = await approverWith({});
+  const first = clientCsr('node-csr-abc', 'worker-0');
+  csrs.setList([first]);
+  await approver.start();
+  await settle(approver);
+  assert.equal(approvals.length, 1);
+  csrs.event('DELETED', first);
+  const second = clientCsr('node-csr-abc', 'worker-0');
+  csrs.event('ADDED', second);
+  await settle(approver);
+  assert.equal(approvals.length, 2, `re-created CSR (uid ${second.metadata.uid}) never sent: approvals=${JSON.stringify(approvals)}`);
+});
+
+test('watch mode: deletion missed (410 re-list), re-created under the same name, is approved again', async () => {
+  const { approver, csrs, approvals } = await approverWith({ retainHistory: false });
+  const first = clientCsr('node-csr-abc', 'worker-0');
+  csrs.setList([first]);
+  await approver.start();
+  await settle(approver);
+  assert.equal(approvals.length, 1);
+  const second = clientCsr('node-csr-abc', 'worker-0');
+  csrs.setList([second]);
+  csrs.expire();
+  await new Promise((r) => setTimeout(r, 800));
+  await settle(approver);
+  assert.equal(approvals.length, 2, `re-created CSR never sent: approvals=${JSON.stringify(approvals)}; pending=${approver.pendingListedCsrs()}`);
+});
+
+test('--watch: a CSR deleted while its approval is in flight leaves nothing behind', async () => {
+  const csrs = drivenSource<Csr>('certificatesigningrequests', toCsr, (c) => c.name);
+  const nodes = drivenSource<NodeInfo>('nodes', toNode, (n) => n.name);
+  const objects = new Map<string, any>();
+  const gateway = {
+    csrInformer: () => new Informer(csrs.source, 3_600_000, silentLog),
+    nodeInformer: () => new Informer(nodes.source, 3_600_000, silentLog),
+    approveCsr: async (csr: Csr) => {
+      csrs.event('DELETED', objects.get(csr.name));
+      return 'gone';
+    },
+  } as unknown as ClusterGateway;
+  const approver = new CsrApprover(gateway, { expected: [{ name: 'worker-0', ips: ['10.0.0.1'], dnsNames: [] }], dryRun: false, pollIntervalMs: 3_600_000, log: silentLog, retainHistory: false });
+  running.push(approver);
+  const list = Array.from({ length: 5 }, (_, i) => clientCsr(`csr-${i}`, 'worker-0'));
+  for (const o of list) objects.set(o.metadata.name, o);
+  csrs.setList(list);
+  await approver.start();
+  await settle(approver);
+  assert.deepEqual({ ...approver.retained(), timeline: 0, nodeCounters: 0 }, { requests: 0, refused: 0, approved: 0, dispatched: 0, timeline: 0, nodeCounters: 0 });
+});
