@@ -232,7 +232,7 @@ const report = renderReport({
   date: new Date(startedAt).toISOString(),
   minutes: MINUTES,
   versions: { node: process.version, kubernetes: cp.version, etcd: etcdVersion, cli: cliVersion, commit: `${commit}${dirty ? ' (working tree with uncommitted changes under src/)' : ''}` },
-  machine: `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), shared with other engineers' test runs`,
+  machine: `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}); the load average column says what else ran`,
   fleet: FLEET,
   pollS: POLL_S,
   renewals: renewals.filed,
