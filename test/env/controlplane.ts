@@ -44,6 +44,11 @@ export interface ControlPlane {
   stopSigner(): Promise<void>;
   startSigner(): Promise<void>;
   metrics(): Promise<string>;
+  /**
+   * Mutating requests the API server has served so far (all users), less access reviews (nothing
+   * is stored) and Leases (the API server renews its own identity Lease every 10 s since 1.26).
+   */
+  writes(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -214,6 +219,11 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     const version = String((await admin.request('GET', '/version')).gitVersion);
 
     const timings = { etcd: tEtcd - t0, apiServer: tApi - tEtcd, total: Date.now() - t0 };
+    const metrics = async () => {
+      const res = await adminClient.requestRaw('GET', '/metrics');
+      if (res.status !== 200) throw new KubeApiError('GET', '/metrics', res.status, res.body);
+      return res.body;
+    };
     return {
       url, caPem: pki.caPem, version, leg, admin, action, actionToken: actionId.token, adminToken: adminId.token, dir, timings,
       kubeconfig, writeKubeconfig,
@@ -229,10 +239,12 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       },
       stopSigner: () => terminate(procs.signer),
       startSigner,
-      async metrics() {
-        const res = await adminClient.requestRaw('GET', '/metrics');
-        if (res.status !== 200) throw new KubeApiError('GET', '/metrics', res.status, res.body);
-        return res.body;
+      metrics,
+      async writes() {
+        return (await metrics())
+          .split('\n')
+          .filter((line) => line.startsWith('apiserver_request_total{') && /verb="(POST|PUT|PATCH|DELETE|APPLY)"/.test(line) && !line.includes('accessreviews') && !line.includes('resource="leases"'))
+          .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
       },
       stop: handle.stop,
     };

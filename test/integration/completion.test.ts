@@ -31,13 +31,6 @@ const stableOperators = { converging: { names: ['dns', 'network'], withinMs: 300
 interface ClusterVersionOutput { version: string; completed: boolean; available: boolean; progressing: boolean; failing: boolean; message: string }
 interface PoolOutput { name: string; updated: boolean; degraded: boolean; machineCount: number; updatedMachineCount: number; readyMachineCount: number }
 
-/** Mutating requests the API server has served (all users), less access reviews and its own Lease renewals. */
-async function writes(): Promise<number> {
-  return (await cp.metrics()).split('\n')
-    .filter((l) => l.startsWith('apiserver_request_total{') && /verb="(POST|PUT|PATCH|DELETE|APPLY)"/.test(l) && !l.includes('accessreviews') && !l.includes('resource="leases"'))
-    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-}
-
 test('a ClusterVersion still Progressing: the action waits until it completes, then succeeds', { timeout: 120_000 }, async () => {
   const t0 = Date.now();
   await install({ operators: stableOperators, clusterVersion: { version: '4.21.3', steps: completesAfter(6000) } });
@@ -113,12 +106,12 @@ test('without the ImageRegistry capability: registry-storage pvc fails before an
     workers: [{ name: 'r-worker-0', addresses: ['10.3.1.10'] }],
   });
   await Promise.all(sim!.operators.map((o) => o.done));
-  const before = await writes();
+  const before = await cp.writes();
   const refused = await runAction(cp, { nodes: 'r-worker-0', 'registry-storage': 'pvc', 'registry-pvc-size': '100Gi', 'stable-period': '0s' });
   assert.equal(refused.exitCode, 1);
   assert.equal(refused.outputs.result, 'error');
   assert.match(refused.stdout, /::error::Input 'registry-storage': pvc needs the image registry, but this cluster was installed without the ImageRegistry capability.*Accepted: keep on such a cluster; or enable the capability first/);
-  assert.equal(await writes(), before, 'nothing written: no approval, no claim, no patch');
+  assert.equal(await cp.writes(), before, 'nothing written: no approval, no claim, no patch');
   assert.deepEqual(refused.json('approved-csrs'), []);
 
   const kept = await runAction(cp, { nodes: 'r-worker-0', 'registry-storage': 'keep', 'stable-period': '0s', 'operators-timeout': '30s' });
@@ -138,10 +131,10 @@ test('dry-run reports the ClusterVersion and the pools and writes nothing', { ti
     pools: [{ name: 'worker' }],
   });
   await Promise.all([sim!.clusterVersion!.started, ...sim!.operators.map((o) => o.done)]);
-  const before = await writes();
+  const before = await cp.writes();
   const run = await runAction(cp, { 'dry-run': 'true', nodes: 's-worker-0', 'machine-config-pools': 'worker', 'registry-storage': 'keep', 'stable-period': '0s' });
   assert.equal(run.outputs.result, 'success', run.stdout);
-  assert.equal(await writes(), before, 'a dry run writes nothing');
+  assert.equal(await cp.writes(), before, 'a dry run writes nothing');
   const cv = run.json<ClusterVersionOutput>('cluster-version');
   assert.deepEqual([cv.completed, cv.progressing], [false, true]);
   assert.deepEqual(run.json<PoolOutput[]>('machine-config-pools').map((p) => p.name), ['worker']);
