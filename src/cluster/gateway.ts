@@ -7,6 +7,7 @@ import type { Informer } from './informer.ts';
 import { toClusterOperator, toClusterVersion, toCsr, toEvent, toMachineConfigPool, toNode, toPvc, toRegistryConfig } from './objects.ts';
 import type { ClusterOperatorInfo, ClusterVersionInfo, Csr, EventInfo, MachineConfigPoolInfo, NodeInfo, PvcInfo, RegistryConfig } from './objects.ts';
 import type { Transport } from './transport.ts';
+import { CLUSTER_VERSION_NAME, objectPath, PATHS, REGISTRY_NAMESPACE } from './paths.ts';
 
 export interface GatewayOptions {
   readonly log: Log;
@@ -32,14 +33,10 @@ export interface PermissionCheck {
 
 export type ApprovalOutcome = 'approved' | 'already-approved' | 'denied' | 'gone';
 
-const REGISTRY = { group: 'imageregistry.operator.openshift.io', version: 'v1', plural: 'configs', name: 'cluster' } as const;
-const OPERATORS = { group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators' } as const;
-const VERSIONS = { group: 'config.openshift.io', version: 'v1', plural: 'clusterversions', name: 'version' } as const;
-const POOLS = { group: 'machineconfiguration.openshift.io', version: 'v1', plural: 'machineconfigpools' } as const;
-export const REGISTRY_NAMESPACE = 'openshift-image-registry';
-const REGISTRY_PATH = `/apis/${REGISTRY.group}/${REGISTRY.version}/${REGISTRY.plural}/${REGISTRY.name}`;
-const CSRS = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
-const PVCS = `/api/v1/namespaces/${REGISTRY_NAMESPACE}/persistentvolumeclaims`;
+const REGISTRY_PATH = PATHS.registryConfig;
+const CSRS = PATHS.csrs;
+const PVCS = PATHS.registryPvcs;
+export { REGISTRY_NAMESPACE };
 /** The reason of our Approved condition: tells our approvals from other approvers'. */
 export const APPROVAL_REASON = 'OpenShiftFinishInstallApproved';
 
@@ -71,27 +68,27 @@ export class ClusterGateway {
   }
 
   nodeInformer(pollMs: number): Informer<NodeInfo> {
-    return this.informer(pollMs, { kind: 'nodes', path: '/api/v1/nodes', convert: toNode, key: (n) => n.name });
+    return this.informer(pollMs, { kind: 'nodes', path: PATHS.nodes, convert: toNode, key: (n) => n.name });
   }
 
   clusterOperatorInformer(pollMs: number): Informer<ClusterOperatorInfo> {
-    return this.informer(pollMs, { kind: 'clusteroperators', path: `/apis/${OPERATORS.group}/${OPERATORS.version}/${OPERATORS.plural}`, convert: toClusterOperator, key: (o) => o.name });
+    return this.informer(pollMs, { kind: 'clusteroperators', path: PATHS.clusterOperators, convert: toClusterOperator, key: (o) => o.name });
   }
 
   /** ClusterVersion `version` only (list and watch by field selector, which RBAC allows for get/list/watch). */
   clusterVersionInformer(pollMs: number): Informer<ClusterVersionInfo> {
-    const fieldSelector = `metadata.name=${VERSIONS.name}`;
-    return this.informer(pollMs, { kind: 'clusterversions', path: `/apis/${VERSIONS.group}/${VERSIONS.version}/${VERSIONS.plural}`, query: { fieldSelector }, convert: toClusterVersion, key: () => VERSIONS.name });
+    const fieldSelector = `metadata.name=${CLUSTER_VERSION_NAME}`;
+    return this.informer(pollMs, { kind: 'clusterversions', path: PATHS.clusterVersions, query: { fieldSelector }, convert: toClusterVersion, key: () => CLUSTER_VERSION_NAME });
   }
 
   machineConfigPoolInformer(pollMs: number): Informer<MachineConfigPoolInfo> {
-    return this.informer(pollMs, { kind: 'machineconfigpools', path: `/apis/${POOLS.group}/${POOLS.version}/${POOLS.plural}`, convert: toMachineConfigPool, key: (p) => p.name });
+    return this.informer(pollMs, { kind: 'machineconfigpools', path: PATHS.machineConfigPools, convert: toMachineConfigPool, key: (p) => p.name });
   }
 
   /** ClusterVersion `version`; undefined when the kind or the object does not exist (not OpenShift 4). */
   async readClusterVersion(): Promise<ClusterVersionInfo | undefined> {
     try {
-      return toClusterVersion(await this.call('read ClusterVersion version', () => this.transport.request('GET', `/apis/${VERSIONS.group}/${VERSIONS.version}/${VERSIONS.plural}/${VERSIONS.name}`)));
+      return toClusterVersion(await this.call('read ClusterVersion version', () => this.transport.request('GET', objectPath(PATHS.clusterVersions, CLUSTER_VERSION_NAME))));
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -122,7 +119,7 @@ export class ClusterGateway {
       };
       const name = current.name;
       try {
-        await this.call(`approve CertificateSigningRequest ${csr.name}`, () => this.transport.request('PUT', `${CSRS}/${encodeURIComponent(name)}/approval`, { body }));
+        await this.call(`approve CertificateSigningRequest ${csr.name}`, () => this.transport.request('PUT', `${objectPath(CSRS, name)}/approval`, { body }));
         return 'approved';
       } catch (error) {
         const status = statusOf(error);
@@ -136,7 +133,7 @@ export class ClusterGateway {
 
   async readCsr(name: string): Promise<Csr | undefined> {
     try {
-      return toCsr(await this.call(`read CertificateSigningRequest ${name}`, () => this.transport.request('GET', `${CSRS}/${encodeURIComponent(name)}`)));
+      return toCsr(await this.call(`read CertificateSigningRequest ${name}`, () => this.transport.request('GET', objectPath(CSRS, name))));
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -170,7 +167,7 @@ export class ClusterGateway {
     try {
       return toPvc(
         await this.call(`read PersistentVolumeClaim ${REGISTRY_NAMESPACE}/${name}`, () =>
-          this.transport.request('GET', `${PVCS}/${encodeURIComponent(name)}`),
+          this.transport.request('GET', objectPath(PVCS, name)),
         ),
       );
     } catch (error) {
@@ -214,7 +211,7 @@ export class ClusterGateway {
     const fieldSelector = `involvedObject.kind=Node,involvedObject.name=${node}`;
     const list = (await this.call(
       `list events of Node ${node}`,
-      () => this.transport.request('GET', `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(fieldSelector)}`, { ...signalOf(limits) }),
+      () => this.transport.request('GET', `${PATHS.events('default')}?fieldSelector=${encodeURIComponent(fieldSelector)}`, { ...signalOf(limits) }),
       limits,
     )) as ListResult;
     return (list.items ?? []).map(toEvent);
@@ -239,7 +236,7 @@ export class ClusterGateway {
           },
         };
         const review = (await this.call(`check permission to ${check.verb} ${check.resource}`, () =>
-          this.transport.request('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { body }),
+          this.transport.request('POST', PATHS.selfSubjectAccessReviews, { body }),
         )) as { status?: { allowed?: boolean } };
         return review.status?.allowed ? undefined : check;
       }),

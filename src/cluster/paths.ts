@@ -1,0 +1,25 @@
+/**
+ * Where each kind the action touches lives in the API: one list, for the gateway and for the
+ * tests and simulator that read and write the same objects.
+ */
+export const REGISTRY_NAMESPACE = 'openshift-image-registry';
+
+export const PATHS = {
+  nodes: '/api/v1/nodes',
+  csrs: '/apis/certificates.k8s.io/v1/certificatesigningrequests',
+  clusterOperators: '/apis/config.openshift.io/v1/clusteroperators',
+  clusterVersions: '/apis/config.openshift.io/v1/clusterversions',
+  machineConfigPools: '/apis/machineconfiguration.openshift.io/v1/machineconfigpools',
+  registryConfigs: '/apis/imageregistry.operator.openshift.io/v1/configs',
+  registryConfig: '/apis/imageregistry.operator.openshift.io/v1/configs/cluster',
+  registryPvcs: `/api/v1/namespaces/${REGISTRY_NAMESPACE}/persistentvolumeclaims`,
+  selfSubjectAccessReviews: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+  events: (namespace: string) => `/api/v1/namespaces/${namespace}/events`,
+} as const;
+
+/** The one ClusterVersion and the one image registry Config an OpenShift 4 cluster has. */
+export const CLUSTER_VERSION_NAME = 'version';
+export const REGISTRY_CONFIG_NAME = 'cluster';
+
+/** The path of one named object under a collection path. */
+export const objectPath = (collection: string, name: string): string => `${collection}/${encodeURIComponent(name)}`;
