@@ -28,7 +28,7 @@ export interface RunningAction {
   stdoutSoFar(): string;
 }
 
-export function startAction(cp: ControlPlane | undefined, inputs: Record<string, string>, opts: { env?: Record<string, string>; identity?: 'action' | 'admin' } = {}): RunningAction {
+export function startAction(cp: ControlPlane | undefined, inputs: Record<string, string>, opts: { env?: Record<string, string>; identity?: 'action' | 'admin'; bundle?: string } = {}): RunningAction {
   const dir = mkdtempSync(join(tmpdir(), 'ofi-run-'));
   const outputFile = join(dir, 'output');
   const summaryFile = join(dir, 'summary');
@@ -44,7 +44,7 @@ export function startAction(cp: ControlPlane | undefined, inputs: Record<string,
   };
   const all = { ...(cp ? { kubeconfig: cp.kubeconfig(opts.identity ?? 'action') } : {}), 'poll-interval': '2s', ...inputs };
   for (const [name, value] of Object.entries(all)) env[`INPUT_${name.toUpperCase()}`] = value;
-  const child = spawn(process.execPath, [BUNDLE], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [opts.bundle ?? BUNDLE], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk) => (stdout += chunk));
