@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Log } from '../log.ts';
 import { statusOf } from './errors.ts';
+import { Store } from './store.ts';
 
 export type InformerEvent = 'ADDED' | 'MODIFIED' | 'DELETED' | 'SYNC';
 
@@ -29,36 +31,48 @@ export interface InformerSource<T> {
   key(item: T): string;
 }
 
+interface Failure {
+  readonly step: 're-list' | 'watch';
+  readonly error: unknown;
+}
+
+export interface InformerOptions {
+  /** The wait after the nth failure in a row (a seam for tests; default backoffMs). */
+  readonly backoffMs?: (failures: number) => number;
+}
+
+/** The one backoff of a failing list or watch: 0.5 s doubling to 5 s. */
+export function backoffMs(failures: number): number {
+  return Math.min(250 * 2 ** Math.min(failures, 5), 5000);
+}
+
 /**
- * A local cache of one kind: list, then watch from the list's resourceVersion; a watch that
- * ends is resumed from the last resourceVersion seen, a 410 Gone (compacted history) re-lists.
- * A periodic re-list backs the watch up, so a silently stalled watch cannot hide an object.
+ * A local cache of one kind, kept by client-go's reflector loop: list when there is no
+ * resourceVersion to resume from, watch from it until the watch ends, after a failure wait the
+ * backoff, and again. A 410 Gone (compacted history) or an ERROR event forgets the
+ * resourceVersion, so the next turn lists. A periodic re-list runs beside the watch: a watch can
+ * stall without ending (a proxy or load balancer that drops the stream silently).
  */
 export class Informer<T> {
-  private readonly items = new Map<string, T>();
-  /** resourceVersion of each cached item, and of each item a watch saw deleted (tombstones). */
-  private readonly versions = new Map<string, number>();
-  private readonly tombstones = new Map<string, number>();
+  private readonly store: Store<T>;
   private readonly listeners: Array<(event: InformerEvent, item: T | undefined) => void> = [];
-  private resourceVersion = '';
-  private stopped = false;
-  private currentWatch: { stop(): void } | undefined;
-  private relistTimer: NodeJS.Timeout | undefined;
-  private rewatchTimer: NodeJS.Timeout | undefined;
-  private watchFailures = 0;
-  /** a 401/403 of this failure streak has been reported */
-  private refusedWarned = false;
-  private lastListAt = 0;
-  private lastEventAt = 0;
-  private watchRestarts = 0;
+  private readonly stopping = new AbortController();
+  /** Failed lists and watches since the last success: the backoff grows with it; a refusal is warned once per streak. */
+  private readonly streak = { failures: 0, refusalWarned: false };
+  private readonly counters = { lastListAt: 0, lastEventAt: 0, watchRestarts: 0 };
+  /** The list in flight: the loop and the periodic re-list share it rather than race two snapshots. */
+  private listing: Promise<void> | undefined;
   private readonly source: InformerSource<T>;
   private readonly pollMs: number;
   private readonly log: Log;
+  private readonly backoff: (failures: number) => number;
 
-  constructor(source: InformerSource<T>, pollMs: number, log: Log) {
+  constructor(source: InformerSource<T>, pollMs: number, log: Log, options: InformerOptions = {}) {
     this.source = source;
     this.pollMs = pollMs;
     this.log = log;
+    this.backoff = options.backoffMs ?? backoffMs;
+    this.store = new Store(source);
   }
 
   /** Returns a function that removes the listener. */
@@ -71,141 +85,139 @@ export class Informer<T> {
   }
 
   values(): T[] {
-    return [...this.items.values()];
+    return this.store.values();
+  }
+
+  keys(): string[] {
+    return this.store.keys();
+  }
+
+  get size(): number {
+    return this.store.size;
   }
 
   get(key: string): T | undefined {
-    return this.items.get(key);
+    return this.store.get(key);
   }
 
   stats(): InformerStats {
-    return { kind: this.source.kind, synced: this.lastListAt > 0, lastListAt: this.lastListAt, lastEventAt: this.lastEventAt, watchRestarts: this.watchRestarts };
+    return { kind: this.source.kind, synced: this.counters.lastListAt > 0, ...this.counters };
   }
 
-  /** Resolves after the first list; watching and re-listing go on until stop(). */
+  /** Resolves after the first list (rejects if it fails); watching and re-listing go on until stop(). */
   async start(): Promise<void> {
-    await this.relist();
-    this.startWatch();
-    this.scheduleRelist();
+    await this.list();
+    if (this.stopped) return;
+    void this.listAndWatch();
+    void this.relistPeriodically();
   }
 
+  /** Ends the watch, the waits and the periodic re-list at once; a list in flight is dropped. */
   stop(): void {
-    this.stopped = true;
-    clearTimeout(this.relistTimer);
-    clearTimeout(this.rewatchTimer);
-    this.currentWatch?.stop();
+    this.stopping.abort();
   }
 
-  /**
-   * Replaces the cache with a list, except where the watch already applied something newer
-   * while the list was in flight (a list is a snapshot at its resourceVersion: an item changed,
-   * created or deleted after it must not be rolled back).
-   */
-  private async relist(): Promise<void> {
+  private get stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
+  /** One turn lists (when there is no resourceVersion to resume from) or watches; a failed turn waits the backoff. */
+  private async listAndWatch(): Promise<void> {
+    while (!this.stopped) {
+      const resourceVersion = this.store.resourceVersion;
+      const failure = resourceVersion === '' ? await this.tryList() : await this.watch(resourceVersion);
+      if (!failure || this.stopped) continue;
+      if (statusOf(failure.error) === 410) this.store.forgetResourceVersion();
+      this.recordFailure(failure.step, failure.error);
+      await this.pause(this.backoff(this.streak.failures));
+    }
+  }
+
+  private async relistPeriodically(): Promise<void> {
+    while (await this.pause(this.pollMs)) {
+      // A list the loop has in flight serves as this re-list.
+      if (this.listing) continue;
+      const failure = await this.tryList();
+      if (failure && !this.stopped) this.recordFailure(failure.step, failure.error);
+    }
+  }
+
+  private async tryList(): Promise<Failure | undefined> {
+    try {
+      await this.list();
+      return undefined;
+    } catch (error) {
+      return { step: 're-list', error };
+    }
+  }
+
+  private list(): Promise<void> {
+    this.listing ??= this.listOnce().finally(() => (this.listing = undefined));
+    return this.listing;
+  }
+
+  private async listOnce(): Promise<void> {
     const { items, resourceVersion } = await this.source.list();
     if (this.stopped) return;
-    this.lastListAt = Date.now();
-    const listed = Number(resourceVersion);
-    const newer = (version: number | undefined) => version !== undefined && Number.isFinite(listed) && version > listed;
-    const seen = new Set<string>();
-    for (const raw of items) {
-      const item = this.source.convert(raw);
-      const key = this.source.key(item);
-      seen.add(key);
-      if (newer(this.versions.get(key)) || newer(this.tombstones.get(key))) continue;
-      this.items.set(key, item);
-      this.versions.set(key, versionOf(raw));
-    }
-    for (const key of [...this.items.keys()]) {
-      if (!seen.has(key) && !newer(this.versions.get(key))) {
-        this.items.delete(key);
-        this.versions.delete(key);
-      }
-    }
-    for (const [key, version] of this.tombstones) if (!newer(version)) this.tombstones.delete(key);
-    if (!(Number(this.resourceVersion) > listed)) this.resourceVersion = resourceVersion;
-    this.refusedWarned = false;
+    this.counters.lastListAt = Date.now();
+    this.store.applyList(items, resourceVersion);
+    this.recordSuccess();
     this.emit('SYNC', undefined);
   }
 
-  private scheduleRelist(): void {
-    if (this.stopped) return;
-    this.relistTimer = setTimeout(() => {
-      this.relist()
-        .catch((error: unknown) => this.failed('re-list', error))
-        .finally(() => this.scheduleRelist());
-    }, this.pollMs);
+  /** Resolves when the watch ends: the server closed it or it failed (a Failure), an ERROR event, stop(). */
+  private watch(resourceVersion: string): Promise<Failure | undefined> {
+    return new Promise((resolve) => {
+      let handle: { stop(): void } | undefined;
+      let settled = false;
+      let abandoned = false;
+      const settle = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        this.stopping.signal.removeEventListener('abort', abandon);
+        if (!this.stopped) this.counters.watchRestarts++;
+        resolve(error ? { step: 'watch', error } : undefined);
+      };
+      const abandon = () => {
+        abandoned = true;
+        handle?.stop();
+        settle(undefined);
+      };
+      this.stopping.signal.addEventListener('abort', abandon, { once: true });
+      const onEvent = (type: string, object: unknown) => {
+        if (!settled && !this.stopped && this.applyWatchEvent(type, object) === 'expired') abandon();
+      };
+      this.source.watch(resourceVersion, onEvent, settle).then((started) => {
+        handle = started;
+        if (abandoned) started.stop();
+      }, settle);
+    });
   }
 
-  private startWatch(): void {
-    if (this.stopped) return;
-    let ended = false;
-    const onEvent = (type: string, object: unknown) => {
-      if (this.stopped || ended) return;
-      this.watchFailures = 0;
-      this.refusedWarned = false;
-      if (type !== 'ERROR') this.lastEventAt = Date.now();
-      const rv = (object as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
-      if (type === 'BOOKMARK') {
-        if (rv) this.resourceVersion = rv;
-        return;
-      }
-      if (type === 'ERROR') {
-        // The server reports an expired resourceVersion as an ERROR event carrying a Status.
-        const code = (object as { code?: number } | undefined)?.code;
-        this.log.debug(`watch of ${this.source.kind} reported ${code ?? 'an error'}; re-listing`);
-        this.resourceVersion = '';
-        return;
-      }
-      if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return;
-      const item = this.source.convert(object);
-      const key = this.source.key(item);
-      if (rv) this.resourceVersion = rv;
-      if (type === 'DELETED') {
-        this.items.delete(key);
-        this.versions.delete(key);
-        this.tombstones.set(key, versionOf(object));
-      } else {
-        this.items.set(key, item);
-        this.versions.set(key, versionOf(object));
-      }
-      this.emit(type, item);
-    };
-    const done = (error: unknown) => {
-      if (ended) return;
-      ended = true;
-      if (this.stopped) return;
-      this.watchRestarts++;
-      if (error) {
-        this.watchFailures++;
-        if (statusOf(error) === 410) this.resourceVersion = '';
-        this.failed('watch', error);
-      }
-      const delay = error ? Math.min(250 * 2 ** Math.min(this.watchFailures, 5), 5000) : 0;
-      this.rewatchTimer = setTimeout(() => void this.resume(), delay);
-    };
-    this.source.watch(this.resourceVersion, onEvent, done).then(
-      (w) => {
-        this.currentWatch = w;
-        if (this.stopped) w.stop();
-      },
-      done,
-    );
-  }
-
-  private async resume(): Promise<void> {
-    if (this.stopped) return;
-    if (this.resourceVersion === '') {
-      try {
-        await this.relist();
-      } catch (error) {
-        this.watchFailures++;
-        this.failed('re-list', error);
-        this.rewatchTimer = setTimeout(() => void this.resume(), Math.min(250 * 2 ** Math.min(this.watchFailures, 5), 5000));
-        return;
-      }
+  private applyWatchEvent(type: string, object: unknown): 'expired' | undefined {
+    this.recordSuccess();
+    if (type === 'ERROR') {
+      // The server reports an expired resourceVersion as an ERROR event carrying a Status.
+      const code = (object as { code?: number } | undefined)?.code;
+      this.log.debug(`watch of ${this.source.kind} reported ${code ?? 'an error'}; re-listing`);
+      this.store.forgetResourceVersion();
+      return 'expired';
     }
-    this.startWatch();
+    this.counters.lastEventAt = Date.now();
+    const change = this.store.applyEvent(type, object);
+    if (change) this.emit(change.event, change.item);
+    return undefined;
+  }
+
+  /** Waits ms unless stopped first; resolves to whether the informer is still running. */
+  private async pause(ms: number): Promise<boolean> {
+    await sleep(ms, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+    return !this.stopped;
+  }
+
+  private recordSuccess(): void {
+    this.streak.failures = 0;
+    this.streak.refusalWarned = false;
   }
 
   /**
@@ -213,11 +225,12 @@ export class Informer<T> {
    * the retry policy's grace is over) will not clear by itself: say so, once per streak, so that a
    * revoked role or credential shows in the log instead of as a silent wait.
    */
-  private failed(what: string, error: unknown): void {
-    const message = `${what} of ${this.source.kind} failed: ${(error as Error).message ?? error}`;
+  private recordFailure(step: Failure['step'], error: unknown): void {
+    this.streak.failures++;
+    const message = `${step} of ${this.source.kind} failed: ${(error as Error).message ?? error}`;
     const status = statusOf(error);
-    if ((status === 401 || status === 403) && !this.refusedWarned) {
-      this.refusedWarned = true;
+    if ((status === 401 || status === 403) && !this.streak.refusalWarned) {
+      this.streak.refusalWarned = true;
       this.log.warning(`${message}; still retrying: check the identity's credentials and role (deploy/rbac.yaml)`);
     } else {
       this.log.debug(message);
@@ -227,9 +240,4 @@ export class Informer<T> {
   private emit(event: InformerEvent, item: T | undefined): void {
     for (const listener of this.listeners) listener(event, item);
   }
-}
-
-/** resourceVersions are etcd revisions in practice; NaN (never "newer") if one is not a number. */
-function versionOf(object: unknown): number {
-  return Number((object as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion ?? NaN);
 }

@@ -91,7 +91,13 @@ test('a silently stalled watch is backed up by the periodic re-list', async () =
   await informer.start();
   await waitFor(() => informer.get('late') !== undefined);
   informer.stop();
-  assert.ok(events.filter((e) => e === 'SYNC').length >= 2);
+  // The item came from the re-list, beside the stalled watch: the watch was never restarted
+  // and delivered nothing, and every list (and nothing else) was announced.
+  assert.deepEqual(s.watchedFrom, ['1']);
+  assert.equal(informer.stats().watchRestarts, 0);
+  assert.equal(informer.stats().lastEventAt, 0);
+  assert.ok(s.lists() >= 2);
+  assert.deepEqual(events, Array(s.lists()).fill('SYNC'));
 });
 
 test('a re-list served before newer watch events does not roll them back or resurrect deletions', async () => {
@@ -160,4 +166,150 @@ test('a list refused with 403 is retried, reported once as a warning, and recove
   } finally {
     informer.stop();
   }
+});
+
+/** A source whose every watch the test drives by hand; lists answer from `listed`. */
+function drivenSource() {
+  const watches: Array<{ rv: string; emit: (type: string, o: unknown) => void; end: (e?: unknown) => void; stopped: boolean }> = [];
+  let listed = { items: [item('a', '1')] as unknown[], resourceVersion: '1' };
+  let lists = 0;
+  const source: InformerSource<Item> = {
+    kind: 'things',
+    list: async () => {
+      lists++;
+      return listed;
+    },
+    watch: async (rv, onEvent, done) => {
+      const watch = { rv, emit: onEvent, end: (e?: unknown) => done(e), stopped: false };
+      watches.push(watch);
+      return { stop: () => (watch.stopped = true) };
+    },
+    convert: (o) => ({ name: (o as ReturnType<typeof item>).metadata.name, rv: (o as ReturnType<typeof item>).metadata.resourceVersion }),
+    key: (i) => i.name,
+  };
+  return { source, watches, lists: () => lists, setList: (l: typeof listed) => (listed = l) };
+}
+
+test('one backoff: it grows with each failure in a row, a delivered event resets it, a clean end needs none', async () => {
+  const s = drivenSource();
+  const waits: number[] = [];
+  const informer = new Informer(s.source, 60_000, silentLog, { backoffMs: (failures) => (waits.push(failures), 1) });
+  await informer.start();
+  try {
+    for (let n = 1; n <= 3; n++) {
+      await waitFor(() => s.watches.length === n);
+      s.watches[n - 1]!.end(new Error('connection reset'));
+    }
+    await waitFor(() => s.watches.length === 4);
+    assert.deepEqual(waits, [1, 2, 3]);
+    s.watches[3]!.emit('ADDED', item('b', '2'));
+    s.watches[3]!.end(new Error('connection reset'));
+    await waitFor(() => s.watches.length === 5);
+    assert.deepEqual(waits, [1, 2, 3, 1], 'the event ended the streak');
+    s.watches[4]!.end();
+    await waitFor(() => s.watches.length === 6);
+    assert.deepEqual(waits, [1, 2, 3, 1], 'the server closing a watch is no failure');
+    assert.deepEqual(s.watches.map((w) => w.rv), ['1', '1', '1', '1', '2', '2']);
+    assert.equal(s.lists(), 1, 'resumed each time, never re-listed');
+    assert.equal(informer.stats().watchRestarts, 5);
+  } finally {
+    informer.stop();
+  }
+});
+
+test('a watch refused with 410 Gone re-lists before the next watch; an ERROR event ends the watch and re-lists at once', async () => {
+  const s = drivenSource();
+  const waits: number[] = [];
+  const informer = new Informer(s.source, 60_000, silentLog, { backoffMs: (failures) => (waits.push(failures), 1) });
+  await informer.start();
+  try {
+    await waitFor(() => s.watches.length === 1);
+    s.setList({ items: [item('a', '5')], resourceVersion: '5' });
+    s.watches[0]!.end(Object.assign(new Error('HTTP 410'), { code: 410, body: '{}' }));
+    await waitFor(() => s.watches.length === 2);
+    assert.equal(s.lists(), 2);
+    assert.equal(s.watches[1]!.rv, '5');
+    assert.deepEqual(waits, [1]);
+    s.setList({ items: [item('a', '8')], resourceVersion: '8' });
+    s.watches[1]!.emit('ERROR', { kind: 'Status', code: 410, reason: 'Expired' });
+    await waitFor(() => s.watches.length === 3);
+    assert.equal(s.watches[1]!.stopped, true, 'the expired watch was stopped, not left open');
+    assert.equal(s.lists(), 3);
+    assert.equal(s.watches[2]!.rv, '8');
+    assert.deepEqual(waits, [1], 'no wait before the re-list an ERROR asks for');
+  } finally {
+    informer.stop();
+  }
+});
+
+test('a bookmark moves the resourceVersion the next watch resumes from', async () => {
+  const s = drivenSource();
+  const informer = new Informer(s.source, 60_000, silentLog);
+  const events: string[] = [];
+  informer.onChange((event) => events.push(event));
+  await informer.start();
+  try {
+    await waitFor(() => s.watches.length === 1);
+    s.watches[0]!.emit('BOOKMARK', { metadata: { resourceVersion: '42' } });
+    assert.ok(informer.stats().lastEventAt > 0, 'a bookmark shows the watch is alive');
+    s.watches[0]!.end();
+    await waitFor(() => s.watches.length === 2);
+    assert.equal(s.watches[1]!.rv, '42');
+    assert.deepEqual(events, ['SYNC'], 'a bookmark changes no item');
+    assert.deepEqual(informer.keys(), ['a']);
+    assert.equal(informer.size, 1);
+  } finally {
+    informer.stop();
+  }
+});
+
+test('start() rejects when the first list fails, and nothing keeps running', async () => {
+  let lists = 0;
+  let watches = 0;
+  const source: InformerSource<Item> = {
+    kind: 'things',
+    list: async () => {
+      lists++;
+      throw new Error('list things failed: HTTP 403 Forbidden');
+    },
+    watch: async () => {
+      watches++;
+      return { stop: () => undefined };
+    },
+    convert: (o) => o as Item,
+    key: (i) => i.name,
+  };
+  const informer = new Informer(source, 5, silentLog);
+  await assert.rejects(informer.start(), /HTTP 403/);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(lists, 1);
+  assert.equal(watches, 0);
+  assert.equal(informer.stats().synced, false);
+});
+
+test('stop() ends the watch, the backoff wait and the periodic re-list, leaving no timer behind', async () => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  const s = drivenSource();
+  const informer = new Informer(s.source, 60_000, silentLog, { backoffMs: () => 60_000 });
+  await informer.start();
+  await waitFor(() => s.watches.length === 1);
+  s.watches[0]!.end(new Error('connection reset'));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(timers(), before + 2, 'waiting: the backoff and the re-list period');
+  informer.stop();
+  assert.equal(timers(), before);
+  const watching = drivenSource();
+  const second = new Informer(watching.source, 60_000, silentLog);
+  await second.start();
+  await waitFor(() => watching.watches.length === 1);
+  second.stop();
+  assert.equal(watching.watches[0]!.stopped, true);
+  assert.equal(timers(), before);
+  assert.equal(second.stats().watchRestarts, 0, 'our own stop is not a restart');
+});
+
+test('the backoff formula: 0.5 s doubling to 5 s', async () => {
+  const { backoffMs } = await import('../../src/cluster/informer.ts');
+  assert.deepEqual([1, 2, 3, 4, 5, 6, 50].map(backoffMs), [500, 1000, 2000, 4000, 5000, 5000, 5000]);
 });

@@ -1,0 +1,119 @@
+/** What one watch event changed in the cache. */
+export interface StoreChange<T> {
+  readonly event: 'ADDED' | 'MODIFIED' | 'DELETED';
+  readonly item: T;
+}
+
+export interface StoreReader<T> {
+  convert(object: unknown): T;
+  key(item: T): string;
+}
+
+/**
+ * An informer's cache of one kind, and the resourceVersion it is at. A list is a snapshot at
+ * its resourceVersion and a watch event is newer than everything before it in its stream; a
+ * list and a watch run side by side, so each item keeps the version it was last seen at (and
+ * each item a watch saw deleted a tombstone) and nothing older replaces something newer.
+ */
+export class Store<T> {
+  private readonly items = new Map<string, T>();
+  private readonly versions = new Map<string, number>();
+  private readonly tombstones = new Map<string, number>();
+  private version = '';
+  private readonly reader: StoreReader<T>;
+
+  constructor(reader: StoreReader<T>) {
+    this.reader = reader;
+  }
+
+  /** Where a watch resumes; '' when a list must come first (never listed, or the history expired). */
+  get resourceVersion(): string {
+    return this.version;
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  get(key: string): T | undefined {
+    return this.items.get(key);
+  }
+
+  keys(): string[] {
+    return [...this.items.keys()];
+  }
+
+  values(): T[] {
+    return [...this.items.values()];
+  }
+
+  /**
+   * Replaces the cache with a list taken at resourceVersion, except where a watch already
+   * applied something newer (an item changed, created or deleted after the snapshot).
+   */
+  applyList(objects: readonly unknown[], resourceVersion: string): void {
+    const listed = Number(resourceVersion);
+    const newer = (version: number | undefined) => version !== undefined && Number.isFinite(listed) && version > listed;
+    const seen = new Set<string>();
+    for (const object of objects) {
+      const item = this.reader.convert(object);
+      const key = this.reader.key(item);
+      seen.add(key);
+      if (newer(this.versions.get(key)) || newer(this.tombstones.get(key))) continue;
+      this.items.set(key, item);
+      this.versions.set(key, versionOf(object));
+    }
+    for (const key of [...this.items.keys()]) {
+      if (!seen.has(key) && !newer(this.versions.get(key))) {
+        this.items.delete(key);
+        this.versions.delete(key);
+      }
+    }
+    for (const [key, version] of this.tombstones) if (!newer(version)) this.tombstones.delete(key);
+    this.advance(resourceVersion);
+  }
+
+  /**
+   * Applies one watch event (ADDED, MODIFIED, DELETED; a BOOKMARK only moves the
+   * resourceVersion). Returns what changed, or undefined when nothing did: another type, or an
+   * event older than what a list running beside the watch already put in the cache.
+   */
+  applyEvent(type: string, object: unknown): StoreChange<T> | undefined {
+    const resourceVersion = (object as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
+    if (type === 'BOOKMARK') {
+      this.advance(resourceVersion);
+      return undefined;
+    }
+    if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return undefined;
+    const item = this.reader.convert(object);
+    const key = this.reader.key(item);
+    const version = versionOf(object);
+    this.advance(resourceVersion);
+    if (version < (this.versions.get(key) ?? -Infinity)) return undefined;
+    if (type === 'DELETED') {
+      this.items.delete(key);
+      this.versions.delete(key);
+      this.tombstones.set(key, version);
+    } else {
+      this.items.set(key, item);
+      this.versions.set(key, version);
+    }
+    return { event: type, item };
+  }
+
+  /** The server no longer has the history from our resourceVersion (410 Gone): list again. */
+  forgetResourceVersion(): void {
+    this.version = '';
+  }
+
+  /** The one place the resourceVersion moves: forward only, as lists and watch events overlap. */
+  private advance(resourceVersion: string | undefined): void {
+    if (!resourceVersion) return;
+    if (!(Number(this.version) > Number(resourceVersion))) this.version = resourceVersion;
+  }
+}
+
+/** resourceVersions are etcd revisions in practice; NaN (never "newer") if one is not a number. */
+function versionOf(object: unknown): number {
+  return Number((object as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion ?? NaN);
+}
