@@ -1,6 +1,7 @@
 import type { Csr, NodeInfo } from '../cluster/objects.ts';
 import { canonicalDnsName, canonicalIp, ipBytes, isDnsName, specialIpKind, type SpecialIpKind } from '../net/address.ts';
 import type { ExpectedNode } from '../settings/settings.ts';
+import type { AddressOwners } from './addresses.ts';
 import { parseCertificateRequest, type CertificateRequest } from './x509.ts';
 
 export const CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
@@ -63,19 +64,16 @@ export type Verdict =
   | { readonly kind: 'approve'; readonly phase: Phase; readonly node: string }
   | { readonly kind: 'refuse'; readonly phase: Phase; readonly node: string; readonly reason: ReasonCode; readonly detail: string };
 
-export interface PolicyContext {
+/** What a decision reads besides the CSR: the inventory, the Nodes, this run's approvals. */
+export interface PolicyView {
   readonly expected: ReadonlyMap<string, ExpectedNode>;
-  readonly nodes: ReadonlyMap<string, NodeInfo>;
-  /** Client CSRs approved in this run, per node name. */
+  readonly nodes: { get(name: string): NodeInfo | undefined; has(name: string): boolean };
+  /** Client CSRs approved (or being approved) in this run, per node name. */
   readonly clientApprovals: (node: string) => number;
+  /** Who else holds a name or address (addresses.ts). */
+  readonly addresses: AddressOwners;
   /** Parsed requests are immutable (spec is); a cache saves re-parsing on every re-evaluation. */
   readonly parse?: (csr: Csr) => CertificateRequest;
-  /**
-   * A Node or listed machine other than `except` holding an address key (addressKey(), or a
-   * name), from an index the caller keeps; without it the holders are collected from `nodes` and
-   * `expected` for each serving decision, which costs O(machines) each.
-   */
-  readonly addressOwner?: (key: string, except: string) => string | undefined;
 }
 
 /**
@@ -84,13 +82,13 @@ export interface PolicyContext {
  * requests (other signers, client renewals by a node, which the controller manager approves)
  * are ignored, never refused.
  */
-export function decide(csr: Csr, context: PolicyContext): Verdict {
+export function decide(csr: Csr, view: PolicyView): Verdict {
   if (csr.state !== 'pending') return { kind: 'ignore' };
   if (csr.signerName === CLIENT_SIGNER) {
     if (csr.username.startsWith(NODE_PREFIX)) return { kind: 'ignore' };
-    return decideClient(csr, context);
+    return decideClient(csr, view);
   }
-  if (csr.signerName === SERVING_SIGNER) return decideServing(csr, context);
+  if (csr.signerName === SERVING_SIGNER) return decideServing(csr, view);
   return { kind: 'ignore' };
 }
 
@@ -104,28 +102,28 @@ function firstFailure(checks: Check[]): [ReasonCode, string] | undefined {
   return undefined;
 }
 
-function decideClient(csr: Csr, context: PolicyContext): Verdict {
+function decideClient(csr: Csr, view: PolicyView): Verdict {
   let request: CertificateRequest | undefined;
   let node = '';
   const failure = firstFailure([
     () => (csr.username === BOOTSTRAPPER ? undefined : ['wrong-requester', `requested by ${csr.username}`]),
     () => (sameSet(csr.groups, BOOTSTRAPPER_GROUPS) ? undefined : ['wrong-groups', `groups ${csr.groups.join(', ')}`]),
-    ...requestChecks(csr, context, CLIENT_USAGES, (parsed) => (request = parsed)),
+    ...requestChecks(csr, view, CLIENT_USAGES, (parsed) => (request = parsed)),
     () => {
       const name = nodeNameFromSubject(request!);
       if (name === undefined) return ['bad-common-name', `CN ${request!.commonNames.join(', ') || '(none)'}`];
       node = name;
       return undefined;
     },
-    () => (context.expected.has(node) ? undefined : ['node-not-listed', `node ${node}`]),
-    () => (context.nodes.has(node) ? ['node-already-exists', `Node ${node} exists; delete it before re-provisioning the machine`] : undefined),
+    () => (view.expected.has(node) ? undefined : ['node-not-listed', `node ${node}`]),
+    () => (view.nodes.has(node) ? ['node-already-exists', `Node ${node} exists; delete it before re-provisioning the machine`] : undefined),
     () =>
       request!.dnsNames.length + request!.ipAddresses.length + request!.emailAddresses.length + request!.uris.length + request!.otherSanCount > 0
         ? ['client-has-sans', 'the request carries subject alternative names']
         : undefined,
     () =>
-      context.clientApprovals(node) >= MAX_CLIENT_APPROVALS_PER_NODE
-        ? ['too-many-client-requests', `${context.clientApprovals(node)} client requests already approved for ${node}`]
+      view.clientApprovals(node) >= MAX_CLIENT_APPROVALS_PER_NODE
+        ? ['too-many-client-requests', `${view.clientApprovals(node)} client requests already approved for ${node}`]
         : undefined,
   ]);
   return failure
@@ -133,7 +131,7 @@ function decideClient(csr: Csr, context: PolicyContext): Verdict {
     : { kind: 'approve', phase: 'client', node };
 }
 
-function decideServing(csr: Csr, context: PolicyContext): Verdict {
+function decideServing(csr: Csr, view: PolicyView): Verdict {
   let request: CertificateRequest | undefined;
   const node = csr.username.startsWith(NODE_PREFIX) ? csr.username.slice(NODE_PREFIX.length) : '';
   const failure = firstFailure([
@@ -142,19 +140,19 @@ function decideServing(csr: Csr, context: PolicyContext): Verdict {
       csr.groups.includes('system:nodes') && csr.groups.includes('system:authenticated')
         ? undefined
         : ['wrong-groups', `groups ${csr.groups.join(', ')}`],
-    ...requestChecks(csr, context, SERVING_USAGES, (parsed) => (request = parsed)),
+    ...requestChecks(csr, view, SERVING_USAGES, (parsed) => (request = parsed)),
     () =>
       request!.commonNames.length === 1 && request!.commonNames[0] === csr.username
         ? undefined
         : ['cn-username-mismatch', `CN ${request!.commonNames.join(', ') || '(none)'} requested by ${csr.username}`],
-    () => (context.expected.has(node) ? undefined : ['node-not-listed', `node ${node}`]),
+    () => (view.expected.has(node) ? undefined : ['node-not-listed', `node ${node}`]),
     () =>
       request!.emailAddresses.length + request!.uris.length + request!.otherSanCount > 0
         ? ['forbidden-san-type', [...request!.emailAddresses, ...request!.uris].join(', ') || 'other name']
         : undefined,
     () => (request!.dnsNames.length + request!.ipAddresses.length === 0 ? ['no-sans', 'no DNS name or IP address'] : undefined),
     () => sanShapeFailure(request!),
-    () => sanFailure(node, request!, context),
+    () => sanFailure(node, request!, view),
   ]);
   return failure
     ? { kind: 'refuse', phase: 'serving', node, reason: failure[0], detail: failure[1] }
@@ -162,12 +160,12 @@ function decideServing(csr: Csr, context: PolicyContext): Verdict {
 }
 
 /** The checks both phases share: usages, a parsable request signed by its key, O=system:nodes and nothing but CN and O. */
-function requestChecks(csr: Csr, context: PolicyContext, usages: string[][], keep: (request: CertificateRequest) => void): Check[] {
+function requestChecks(csr: Csr, view: PolicyView, usages: string[][], keep: (request: CertificateRequest) => void): Check[] {
   let request: CertificateRequest | undefined;
   return [
     () => usagesFailure(csr, usages),
     () => {
-      const parsed = parse(csr, context);
+      const parsed = parse(csr, view);
       if (typeof parsed === 'string') return ['unparsable-request', parsed];
       request = parsed;
       keep(parsed);
@@ -208,18 +206,16 @@ function sanShapeFailure(request: CertificateRequest): [ReasonCode, string] | un
   return undefined;
 }
 
-function sanFailure(node: string, request: CertificateRequest, context: PolicyContext): [ReasonCode, string] | undefined {
+function sanFailure(node: string, request: CertificateRequest, view: PolicyView): [ReasonCode, string] | undefined {
   const sans = [
     ...request.ipAddresses.map((ip) => ({ key: canonicalIp(ip) ?? ip, text: ip })),
     ...request.dnsNames.map((dns) => ({ key: canonicalDnsName(dns), text: dns })),
   ];
-  let others: Map<string, string> | undefined;
-  const ownerOf = (key: string) => (context.addressOwner ? context.addressOwner(key, node) : (others ??= addressOwners(node, context)).get(key));
   for (const san of sans) {
-    const owner = ownerOf(san.key);
+    const owner = view.addresses.owner(san.key, node);
     if (owner !== undefined) return ['san-of-other-node', `${san.text} belongs to ${owner}`];
   }
-  const expected = context.expected.get(node)!;
+  const expected = view.expected.get(node)!;
   const declared = new Set([...expected.ips, ...expected.dnsNames]);
   const own = new Set([node]);
   if (declared.size > 0) {
@@ -229,7 +225,7 @@ function sanFailure(node: string, request: CertificateRequest, context: PolicyCo
   // Nothing declared: the Node's addresses are what the machine says about itself (a node writes
   // its own status), so only the shapes a kubelet asks for count: its name and names under it,
   // its InternalIP and ExternalIP addresses.
-  const registered = context.nodes.get(node);
+  const registered = view.nodes.get(node);
   if (!registered) return ['node-not-registered', `Node ${node} does not exist yet`];
   const name = canonicalDnsName(node);
   const foreign = request.dnsNames.find((dns) => canonicalDnsName(dns) !== name && !canonicalDnsName(dns).startsWith(`${name}.`));
@@ -245,28 +241,9 @@ function sanFailure(node: string, request: CertificateRequest, context: PolicyCo
 const IP_ADDRESS_TYPES = new Set(['InternalIP', 'ExternalIP']);
 const DNS_ADDRESS_TYPES = new Set(['Hostname', 'InternalDNS', 'ExternalDNS']);
 
-/** Every address held by a node or listed machine other than `node`, mapped to its holder. */
-function addressOwners(node: string, context: PolicyContext): Map<string, string> {
-  const owners = new Map<string, string>();
-  for (const [name, info] of context.nodes) {
-    if (name === node) continue;
-    owners.set(name, name);
-    for (const address of info.addresses) owners.set(addressKey(address.address), name);
-  }
-  for (const [name, machine] of context.expected) {
-    if (name === node) continue;
-    owners.set(name, name);
-    for (const key of [...machine.ips, ...machine.dnsNames]) owners.set(key, name);
-  }
-  return owners;
-}
-
-/** The key an address is compared by: the canonical IP, else the lower-case DNS name. */
-export const addressKey = (address: string): string => canonicalIp(address) ?? canonicalDnsName(address);
-
-function parse(csr: Csr, context: PolicyContext): CertificateRequest | string {
+function parse(csr: Csr, view: PolicyView): CertificateRequest | string {
   try {
-    return (context.parse ?? ((c: Csr) => parseCertificateRequest(c.request)))(csr);
+    return (view.parse ?? ((c: Csr) => parseCertificateRequest(c.request)))(csr);
   } catch (error) {
     return (error as Error).message;
   }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Csr, NodeInfo } from '../../src/cluster/objects.ts';
-import { BOOTSTRAPPER, CLIENT_SIGNER, decide, MAX_CLIENT_APPROVALS_PER_NODE, SERVING_SIGNER, type PolicyContext } from '../../src/csr/policy.ts';
+import { addressIndexOf } from '../../src/csr/addresses.ts';
+import { BOOTSTRAPPER, CLIENT_SIGNER, decide, MAX_CLIENT_APPROVALS_PER_NODE, SERVING_SIGNER, type PolicyView } from '../../src/csr/policy.ts';
 import { parseCertificateRequest } from '../../src/csr/x509.ts';
 import { parseNodes } from '../../src/settings/settings.ts';
 import { buildCsr, tamperSignature, type CsrSpec } from '../sim/csr-builder.ts';
@@ -50,7 +51,10 @@ const nodes = new Map([
   ],
   ['worker-6.ocp.example.com', node('worker-6.ocp.example.com', '10.0.0.16')],
 ]);
-const context = (overrides: Partial<PolicyContext> = {}): PolicyContext => ({ expected, nodes, clientApprovals: () => 0, ...overrides });
+const context = (overrides: Partial<PolicyView> = {}): PolicyView => {
+  const view = { expected, nodes, clientApprovals: () => 0, ...overrides };
+  return { addresses: addressIndexOf(view.expected.values(), (view.nodes as ReadonlyMap<string, NodeInfo>).values()), ...view };
+};
 
 let serial = 0;
 function csr(signerName: string, username: string, groups: string[], usages: string[], spec: CsrSpec, request?: string): Csr {
@@ -87,7 +91,7 @@ const addRdn = (type: string, value: DerTree) => (r: Request) => subject(r.info)
 const cnNode = (r: Request) => subject(r.info).children!.at(-1)!.children![0]!.children![1]!;
 const sanExtension = (r: Request) => attributes(r.info).children![0]!.children![1]!.children![0]!.children![0]!;
 
-const cases: Array<{ name: string; csr: () => Csr; verdict: string; ctx?: Partial<PolicyContext> }> = [
+const cases: Array<{ name: string; csr: () => Csr; verdict: string; ctx?: Partial<PolicyView> }> = [
   { name: 'client, legacy usages', csr: () => client('worker-0'), verdict: 'approve' },
   { name: 'client, Kubernetes 1.27 usages', csr: () => client('worker-0', {}, CLIENT), verdict: 'approve' },
   { name: 'client, RSA key', csr: () => client('worker-3', { keyType: 'rsa' }), verdict: 'approve' },

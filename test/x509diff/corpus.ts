@@ -4,7 +4,8 @@
 // keys), all from one seed.
 import crypto from 'node:crypto';
 import type { Csr, NodeInfo } from '../../src/cluster/objects.ts';
-import { BOOTSTRAPPER, CLIENT_SIGNER, SERVING_SIGNER, type PolicyContext } from '../../src/csr/policy.ts';
+import { addressIndexOf } from '../../src/csr/addresses.ts';
+import { BOOTSTRAPPER, CLIENT_SIGNER, SERVING_SIGNER, type PolicyView } from '../../src/csr/policy.ts';
 import { ipBytes } from '../../src/net/address.ts';
 import { parseNodes } from '../../src/settings/settings.ts';
 import type { CsrSpec } from '../sim/csr-builder.ts';
@@ -54,7 +55,7 @@ const SERVING: Machine[] = [
 ];
 const CLIENTS = ['c-0', 'c-1.ocp.example.com', 'c-2'];
 
-export function policyContext(): PolicyContext {
+export function policyContext(): PolicyView {
   const lines = [
     ...SERVING.map((m) => (m.name.startsWith('w-decl') ? `${m.name} ${[...m.ips, ...m.dns].join(' ')}` : m.name)),
     ...CLIENTS,
@@ -71,7 +72,7 @@ export function policyContext(): PolicyContext {
     nodes.set(m.name, { name: m.name, ready: true, addresses });
   }
   nodes.set('master-0', { name: 'master-0', ready: true, addresses: [{ type: 'InternalIP', address: '10.0.0.1' }] });
-  return { expected, nodes, clientApprovals: () => 0 };
+  return { expected, nodes, clientApprovals: () => 0, addresses: addressIndexOf(expected.values(), nodes.values()) };
 }
 
 export interface CorpusEntry {

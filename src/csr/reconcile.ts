@@ -1,0 +1,143 @@
+import { APPROVAL_REASON, type ClusterGateway } from '../cluster/gateway.ts';
+import type { Informer } from '../cluster/informer.ts';
+import type { Csr, NodeInfo } from '../cluster/objects.ts';
+import type { ExpectedNode } from '../settings/settings.ts';
+import type { AddressIndex } from './addresses.ts';
+import type { ApproverOptions } from './approver.ts';
+import type { ApprovalLedger, Approval } from './ledger.ts';
+import type { Lifecycle } from './lifecycle.ts';
+import { CLIENT_SIGNER, decide, REASONS, SERVING_SIGNER, type PolicyView, type Verdict } from './policy.ts';
+import type { RequestCache } from './request-cache.ts';
+import type { NodeTracker } from './tracker.ts';
+import { parseCertificateRequest } from './x509.ts';
+
+/** What the reconcile reads and writes: the approver's caches, and its queue. */
+export interface ApproverState {
+  readonly csrs: Informer<Csr>;
+  readonly nodes: Informer<NodeInfo>;
+  readonly requests: RequestCache;
+  readonly addresses: AddressIndex;
+  readonly ledger: ApprovalLedger;
+  readonly tracker: NodeTracker;
+  readonly lifecycle: Lifecycle;
+  expected(): ReadonlyMap<string, ExpectedNode>;
+  /** Puts a CSR name on the work queue (again), now or after `afterMs`. */
+  requeue(name: string, afterMs?: number): void;
+}
+
+/** How soon an approval that failed on our side (after the gateway's own retries) is tried again. */
+const RETRY_FAILED_APPROVAL_MS = 1000;
+
+/**
+ * The worker of the approver's queue: for one CSR name, what the CSR means for the run (an
+ * approval of ours confirmed late, a client certificate issued, a node's progress) and, for a
+ * pending kubelet request, the policy's verdict and the approval it deserves. The approval is
+ * recorded in the ledger before it is sent, so the storm guard counts it while it is in flight.
+ */
+export class Reconciler {
+  private readonly gateway: ClusterGateway;
+  private readonly options: ApproverOptions;
+  private readonly state: ApproverState;
+
+  constructor(gateway: ClusterGateway, options: ApproverOptions, state: ApproverState) {
+    this.gateway = gateway;
+    this.options = options;
+    this.state = state;
+  }
+
+  /** The one reconcile: what this CSR means for the run, and the approval it deserves. */
+  async reconcile(name: string): Promise<void> {
+    const csr = this.state.csrs.get(name);
+    if (!csr) return this.state.ledger.forgetCsr(name, this.options.retainHistory !== false);
+    const node = isKubelet(csr) ? this.state.requests.nodeOf(csr) : undefined;
+    if (csr.state === 'approved') {
+      this.noteApproved(csr);
+      if (node !== undefined) this.state.tracker.refresh([node]);
+      return;
+    }
+    if (csr.state !== 'pending' || this.state.ledger.isApproved(csr) || this.state.lifecycle.stopped) return;
+    const verdict = decide(csr, this.view());
+    if (verdict.kind === 'refuse') this.refuse(csr, verdict);
+    if (verdict.kind !== 'approve') return;
+    this.state.ledger.send(csr, verdict);
+    await this.approve(csr, verdict);
+  }
+
+  private view(): PolicyView {
+    const nodes = this.state.nodes;
+    return {
+      expected: this.state.expected(),
+      nodes: { get: (name) => nodes.get(name), has: (name) => nodes.get(name) !== undefined },
+      clientApprovals: (node) => this.state.ledger.clientApprovals(node),
+      addresses: this.state.addresses,
+      parse: (csr) => this.state.requests.parse(csr) ?? parseCertificateRequest(csr.request),
+    };
+  }
+
+  private refuse(csr: Csr, verdict: Extract<Verdict, { kind: 'refuse' }>): void {
+    const change = this.state.ledger.refuse(csr, verdict);
+    if (change === 'same') return;
+    if (change === 'new') this.options.events?.refused(verdict.reason);
+    this.options.log.info(
+      `refused ${verdict.phase} CSR ${csr.name}${verdict.node ? ` for ${verdict.node}` : ''}: ${verdict.reason} (${verdict.detail}; ${REASONS[verdict.reason]})`,
+    );
+  }
+
+  private async approve(csr: Csr, verdict: Approval): Promise<void> {
+    const what = `${verdict.phase} CSR ${csr.name} for ${verdict.node}`;
+    if (this.options.dryRun) {
+      this.state.ledger.confirm(csr.name);
+      this.options.log.info(`would approve ${what} (dry-run)`);
+      return;
+    }
+    try {
+      const outcome = await this.gateway.approveCsr(csr, `Approved by openshift-finish-install: ${verdict.phase} identity of listed machine ${verdict.node} verified`);
+      if (outcome !== 'approved') {
+        this.withdraw(csr.name, verdict, false);
+        this.options.log.info(`${what}: ${outcome === 'gone' ? 'deleted (or replaced) before approval' : `${outcome} by someone else`}`);
+        return;
+      }
+      this.state.ledger.confirm(csr.name);
+      this.approved(verdict, `approved ${what}`);
+      // The signer's update may have been seen before this answer.
+      const current = this.state.csrs.get(csr.name);
+      if (current?.uid === csr.uid) this.noteApproved(current);
+    } catch (error) {
+      this.withdraw(csr.name, verdict, true);
+      if (this.state.lifecycle.stopped) return;
+      this.state.requeue(csr.name, Math.min(RETRY_FAILED_APPROVAL_MS, this.options.pollIntervalMs));
+      const status = (error as { status?: number }).status;
+      if (status === 401 || status === 403) this.state.lifecycle.fail(new Error(`${(error as Error).message}. Grant the role in deploy/rbac.yaml to the action's identity.`));
+      this.options.log.warning(`could not approve ${what}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Not approved by this run; a client slot it held may lift a storm-guard refusal. */
+  private withdraw(name: string, verdict: Approval, lost: boolean): void {
+    this.state.ledger.withdraw(name, lost);
+    if (verdict.phase === 'client') for (const r of this.state.ledger.refusals()) this.state.requeue(r.name);
+  }
+
+  private approved(verdict: Approval, line: string): void {
+    this.options.events?.approved(verdict.phase);
+    this.state.tracker.recordApproval(verdict.node, verdict.phase);
+    this.options.log.info(line);
+  }
+
+  /** An approved CSR: one of ours whose answer was lost, and the client certificates issued for a node. */
+  private noteApproved(csr: Csr): void {
+    const late = this.state.ledger.confirmLate(csr, csr.approvedBy === APPROVAL_REASON);
+    if (late) this.approved(late, `approved ${late.phase} CSR ${csr.name} for ${late.node} (the answer to our request was lost; the server took it)`);
+    if (this.options.dryRun || !csr.issued || csr.signerName !== CLIENT_SIGNER) return;
+    const issued = this.state.ledger.noteIssued(csr);
+    if (issued && issued.count > 1) this.options.log.warning(clientCertificatesWarning(issued.node, issued.count));
+  }
+
+}
+
+/** The warning for a node name with more than one client certificate (log, job summary, CLI report). */
+export function clientCertificatesWarning(node: string, count: number): string {
+  return `${count} client certificates were issued for node ${node} in this run: a kubelet that asked again after a timeout does this, and so does a second machine using the bootstrap credential under this name; check that only one machine is ${node}`;
+}
+
+export const isKubelet = (csr: Csr): boolean => csr.signerName === CLIENT_SIGNER || csr.signerName === SERVING_SIGNER;
