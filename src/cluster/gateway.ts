@@ -1,13 +1,15 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Log } from '../log.ts';
+import { ApiClient, type InformerSpec, type ListResult } from './client.ts';
 import { transportFor } from './connect.ts';
-import { Calls, type CallLimits, type InformerSpec } from './calls.ts';
+import { approveCsr, readCsr, type ApprovalOutcome } from './csr-calls.ts';
 import { ClusterError, statusOf } from './errors.ts';
 import type { Informer } from './informer.ts';
-import { toClusterOperator, toClusterVersion, toCsr, toEvent, toMachineConfigPool, toNode, toPvc, toRegistryConfig } from './objects.ts';
+import { toClusterOperator, toClusterVersion, toCsr, toEvent, toMachineConfigPool, toNode } from './objects.ts';
 import type { ClusterOperatorInfo, ClusterVersionInfo, Csr, EventInfo, MachineConfigPoolInfo, NodeInfo, PvcInfo, RegistryConfig } from './objects.ts';
-import type { Transport } from './transport.ts';
 import { CLUSTER_VERSION_NAME, objectPath, PATHS, REGISTRY_NAMESPACE } from './paths.ts';
+import { createPvc, patchRegistryConfig, readPvc, readRegistryConfig, type ClaimRequest } from './registry-calls.ts';
+import type { CallLimits } from './retry.ts';
 
 export interface GatewayOptions {
   readonly log: Log;
@@ -31,40 +33,32 @@ export interface PermissionCheck {
   readonly namespace?: string;
 }
 
-export type ApprovalOutcome = 'approved' | 'already-approved' | 'denied' | 'gone';
-
-const REGISTRY_PATH = PATHS.registryConfig;
-const CSRS = PATHS.csrs;
-const PVCS = PATHS.registryPvcs;
-export { REGISTRY_NAMESPACE };
-/** The reason of our Approved condition: tells our approvals from other approvers'. */
-export const APPROVAL_REASON = 'OpenShiftFinishInstallApproved';
-
-/** The one module that talks to Kubernetes: timeouts, retries, error wording, watch + re-list. */
+/**
+ * The one module the rest of the action talks to Kubernetes through: the informers and the
+ * domain calls, over one ApiClient (transport.ts sends, retry.ts retries, errors.ts words the
+ * failure). The CSR and registry calls live in csr-calls.ts and registry-calls.ts.
+ */
 export class ClusterGateway {
   readonly server: string;
-  private readonly transport: Transport;
-  private readonly options: Required<Omit<GatewayOptions, 'signal' | 'tokenFile' | 'env'>> & { signal: AbortSignal | undefined };
-  private readonly calls: Calls;
+  private readonly client: ApiClient;
 
   constructor(config: KubeConfig, options: GatewayOptions) {
     this.server = config.getCurrentCluster()?.server ?? '';
-    this.options = { requestTimeoutMs: 20_000, retryForMs: 120_000, signal: undefined, ...stripUndefined(options) };
-    this.transport = transportFor(config, {
-      requestTimeoutMs: this.options.requestTimeoutMs,
+    const transport = transportFor(config, {
+      requestTimeoutMs: options.requestTimeoutMs ?? 20_000,
       ...(options.tokenFile ? { tokenFile: options.tokenFile } : {}),
       ...(options.env ? { env: options.env } : {}),
     });
-    this.calls = new Calls(this.transport, { server: this.server, log: this.options.log, retryForMs: this.options.retryForMs, signal: this.options.signal });
+    this.client = new ApiClient(transport, { server: this.server, log: options.log, retryForMs: options.retryForMs ?? 120_000, signal: options.signal });
   }
 
   /** "through proxy http://***@host:port (HTTPS_PROXY)", or '' when the API server is reached directly. */
   describeProxy(): string {
-    return this.transport.describeProxy();
+    return this.client.describeProxy();
   }
 
   csrInformer(pollMs: number): Informer<Csr> {
-    return this.informer(pollMs, { kind: 'certificatesigningrequests', path: CSRS, convert: toCsr, key: (c) => c.name });
+    return this.informer(pollMs, { kind: 'certificatesigningrequests', path: PATHS.csrs, convert: toCsr, key: (c) => c.name });
   }
 
   nodeInformer(pollMs: number): Informer<NodeInfo> {
@@ -85,135 +79,45 @@ export class ClusterGateway {
     return this.informer(pollMs, { kind: 'machineconfigpools', path: PATHS.machineConfigPools, convert: toMachineConfigPool, key: (p) => p.name });
   }
 
+  approveCsr(csr: Csr, message: string): Promise<ApprovalOutcome> {
+    return approveCsr(this.client, csr, message);
+  }
+
+  readCsr(name: string): Promise<Csr | undefined> {
+    return readCsr(this.client, name);
+  }
+
+  readRegistryConfig(limits: CallLimits = {}): Promise<RegistryConfig | 'kind-missing' | 'missing'> {
+    return readRegistryConfig(this.client, limits);
+  }
+
+  patchRegistryConfig(patch: object): Promise<RegistryConfig> {
+    return patchRegistryConfig(this.client, patch);
+  }
+
+  readPvc(name: string): Promise<PvcInfo | undefined> {
+    return readPvc(this.client, name);
+  }
+
+  createPvc(claim: ClaimRequest): Promise<PvcInfo> {
+    return createPvc(this.client, claim);
+  }
+
   /** ClusterVersion `version`; undefined when the kind or the object does not exist (not OpenShift 4). */
   async readClusterVersion(): Promise<ClusterVersionInfo | undefined> {
     try {
-      return toClusterVersion(await this.call('read ClusterVersion version', () => this.transport.request('GET', objectPath(PATHS.clusterVersions, CLUSTER_VERSION_NAME))));
+      return toClusterVersion(await this.client.send('read ClusterVersion version', 'GET', objectPath(PATHS.clusterVersions, CLUSTER_VERSION_NAME)));
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
     }
-  }
-
-  /**
-   * PUT .../approval with the object as read plus an Approved condition. Only conditions are
-   * taken by the approval subresource. 409 means the object changed: re-read and retry.
-   */
-  async approveCsr(csr: Csr, message: string): Promise<ApprovalOutcome> {
-    let current: Csr | undefined = csr;
-    for (let attempt = 0; current; attempt++) {
-      // A CSR deleted and re-created under the same name is another request: never approve
-      // what the policy did not see.
-      if (current.uid !== csr.uid) return 'gone';
-      // Our own earlier attempt may have succeeded after its response was lost.
-      if (current.state === 'approved') return current.approvedBy === APPROVAL_REASON ? 'approved' : 'already-approved';
-      if (current.state === 'denied' || current.state === 'failed') return 'denied';
-      const body = {
-        apiVersion: 'certificates.k8s.io/v1',
-        kind: 'CertificateSigningRequest',
-        metadata: { name: current.name, resourceVersion: current.resourceVersion, uid: current.uid },
-        spec: { request: current.request, signerName: current.signerName, usages: [...current.usages] as never },
-        status: {
-          conditions: [{ type: 'Approved', status: 'True', reason: APPROVAL_REASON, message, lastUpdateTime: new Date() }],
-        },
-      };
-      const name = current.name;
-      try {
-        await this.call(`approve CertificateSigningRequest ${csr.name}`, () => this.transport.request('PUT', `${objectPath(CSRS, name)}/approval`, { body }));
-        return 'approved';
-      } catch (error) {
-        const status = statusOf(error);
-        if (status === 404) return 'gone';
-        if (status !== 409 || attempt >= 10) throw error;
-        current = await this.readCsr(csr.name);
-      }
-    }
-    return 'gone';
-  }
-
-  async readCsr(name: string): Promise<Csr | undefined> {
-    try {
-      return toCsr(await this.call(`read CertificateSigningRequest ${name}`, () => this.transport.request('GET', objectPath(CSRS, name))));
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    }
-  }
-
-  /**
-   * 'kind-missing' when the API has no imageregistry Config kind (the ImageRegistry capability
-   * is disabled), 'missing' when the kind exists but the operator has not created `cluster` yet.
-   */
-  async readRegistryConfig(limits: CallLimits = {}): Promise<RegistryConfig | 'kind-missing' | 'missing'> {
-    try {
-      return toRegistryConfig(
-        await this.call('read imageregistry Config cluster', () => this.transport.request('GET', REGISTRY_PATH, { ...signalOf(limits) }), limits),
-      );
-    } catch (error) {
-      if (statusOf(error) !== 404) throw error;
-      return /"cluster" not found/.test((error as Error).message) ? 'missing' : 'kind-missing';
-    }
-  }
-
-  async patchRegistryConfig(patch: object): Promise<RegistryConfig> {
-    return toRegistryConfig(
-      await this.call('patch imageregistry Config cluster', () =>
-        this.transport.request('PATCH', REGISTRY_PATH, { body: patch, contentType: 'application/merge-patch+json' }),
-      ),
-    );
-  }
-
-  async readPvc(name: string): Promise<PvcInfo | undefined> {
-    try {
-      return toPvc(
-        await this.call(`read PersistentVolumeClaim ${REGISTRY_NAMESPACE}/${name}`, () =>
-          this.transport.request('GET', objectPath(PVCS, name)),
-        ),
-      );
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    }
-  }
-
-  async createPvc(claim: { name: string; size: string; accessMode: string; storageClass: string }): Promise<PvcInfo> {
-    try {
-      return await this.createPvcOnce(claim);
-    } catch (error) {
-      // A retried create whose first attempt succeeded: the claim is there, as asked.
-      const existing = statusOf(error) === 409 ? await this.readPvc(claim.name) : undefined;
-      if (existing) return existing;
-      throw error;
-    }
-  }
-
-  private async createPvcOnce(claim: { name: string; size: string; accessMode: string; storageClass: string }): Promise<PvcInfo> {
-    return toPvc(
-      await this.call(`create PersistentVolumeClaim ${REGISTRY_NAMESPACE}/${claim.name}`, () =>
-        this.transport.request('POST', PVCS, {
-          body: {
-            apiVersion: 'v1',
-            kind: 'PersistentVolumeClaim',
-            metadata: { name: claim.name, namespace: REGISTRY_NAMESPACE, labels: { 'app.kubernetes.io/managed-by': 'openshift-finish-install' } },
-            spec: {
-              accessModes: [claim.accessMode],
-              resources: { requests: { storage: claim.size } },
-              ...(claim.storageClass ? { storageClassName: claim.storageClass } : {}),
-            },
-          },
-        }),
-      ),
-    );
   }
 
   /** Events about one Node (they are recorded in namespace default). */
   async nodeEvents(node: string, limits: CallLimits = {}): Promise<EventInfo[]> {
     const fieldSelector = `involvedObject.kind=Node,involvedObject.name=${node}`;
-    const list = (await this.call(
-      `list events of Node ${node}`,
-      () => this.transport.request('GET', `${PATHS.events('default')}?fieldSelector=${encodeURIComponent(fieldSelector)}`, { ...signalOf(limits) }),
-      limits,
-    )) as ListResult;
+    const path = `${PATHS.events('default')}?fieldSelector=${encodeURIComponent(fieldSelector)}`;
+    const list = (await this.client.send(`list events of Node ${node}`, 'GET', path, {}, limits)) as ListResult;
     return (list.items ?? []).map(toEvent);
   }
 
@@ -235,36 +139,21 @@ export class ClusterGateway {
             },
           },
         };
-        const review = (await this.call(`check permission to ${check.verb} ${check.resource}`, () =>
-          this.transport.request('POST', PATHS.selfSubjectAccessReviews, { body }),
-        )) as { status?: { allowed?: boolean } };
+        const review = (await this.client.send(`check permission to ${check.verb} ${check.resource}`, 'POST', PATHS.selfSubjectAccessReviews, { body })) as {
+          status?: { allowed?: boolean };
+        };
         return review.status?.allowed ? undefined : check;
       }),
     );
     return results.filter((c): c is PermissionCheck => c !== undefined);
   }
 
-  call<T>(action: string, fn: () => Promise<T>, limits: CallLimits = {}): Promise<T> {
-    return this.calls.call(action, fn, limits);
-  }
-
   private informer<T>(pollMs: number, spec: InformerSpec<T>): Informer<T> {
-    return this.calls.informer(pollMs, spec);
+    return this.client.informer(pollMs, spec);
   }
 }
 
-interface ListResult {
-  items?: unknown[];
-  metadata?: { resourceVersion?: string };
-}
-
-function signalOf(limits: CallLimits): { signal?: AbortSignal } {
-  return limits.signal ? { signal: limits.signal } : {};
-}
-
-function stripUndefined<T extends object>(options: T): T {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as T;
-}
-
+export { APPROVAL_REASON, type ApprovalOutcome } from './csr-calls.ts';
+export { REGISTRY_NAMESPACE };
 export { ClusterError };
 export type { CallLimits };

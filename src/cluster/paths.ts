@@ -7,6 +7,7 @@ export const REGISTRY_NAMESPACE = 'openshift-image-registry';
 export const PATHS = {
   nodes: '/api/v1/nodes',
   csrs: '/apis/certificates.k8s.io/v1/certificatesigningrequests',
+  csrApproval: (name: string) => `/apis/certificates.k8s.io/v1/certificatesigningrequests/${encodeURIComponent(name)}/approval`,
   clusterOperators: '/apis/config.openshift.io/v1/clusteroperators',
   clusterVersions: '/apis/config.openshift.io/v1/clusterversions',
   machineConfigPools: '/apis/machineconfiguration.openshift.io/v1/machineconfigpools',

@@ -2,7 +2,8 @@ import { statusOf } from './errors.ts';
 
 /**
  * Which failed calls are tried again, and what a failure says about the connection. Pure: the
- * gateway keeps one ConnectionState and asks these functions; nothing here reads a clock.
+ * one ConnectionTracker (retry.ts) keeps the state and withRetry asks these functions; nothing
+ * here reads a clock.
  */
 export const RETRY = {
   minTimeoutMs: 200,

@@ -166,13 +166,12 @@ export class Transport {
     const proxy = this.options.proxy;
     if (proxy) {
       // node:http's Agent takes a socket from createConnection's callback when it returns nothing.
-      (agent as unknown as { createConnection: unknown }).createConnection = (
-        connectOptions: tls.ConnectionOptions & { host?: string; port?: number | string },
-        callback: (error: Error | null, socket?: NodeJS.ReadableStream) => void,
-      ) => {
+      // The options it passes are the agent's and the request's merged, TLS ones included
+      // (servername, a cached session): tls.connect takes them as they are, over the tunnel.
+      agent.createConnection = (connectOptions, callback) => {
         openTunnel(proxy, String(connectOptions.host), Number(connectOptions.port), this.options.requestTimeoutMs).then(
-          (socket) => callback(null, secure ? tls.connect({ ...connectOptions, ...settings, socket }) : socket),
-          (error: Error) => callback(error),
+          (socket) => callback?.(null, secure ? tls.connect({ ...(connectOptions as tls.ConnectionOptions), ...settings, socket }) : socket),
+          (error: Error) => callback?.(error, undefined as never),
         );
         return undefined;
       };
