@@ -81,7 +81,7 @@ export function machinesFor(n: number): Machine[] {
  * capMs: stop the run this long after the first boot even if not every Node is Ready (the shell
  * loops at a thousand machines would take a quarter of an hour each); figures then are bounds.
  */
-export async function runOne(scenario: Scenario, kind: SystemKind, opts: { kubectl?: string; capMs?: number; log: (line: string) => void }): Promise<RunResult> {
+export async function runOne(scenario: Scenario, kind: SystemKind, opts: { kubectl?: string; baselineBundle?: string; capMs?: number; log: (line: string) => void }): Promise<RunResult> {
   const auditDir = await mkdtemp(join(tmpdir(), 'ofi-bench-audit-'));
   const audit = await auditArgs(auditDir);
   // The signer's client is given OpenShift's kube-controller-manager rate limits (150 QPS, burst
@@ -115,7 +115,7 @@ export async function runOne(scenario: Scenario, kind: SystemKind, opts: { kubec
     observer = new Observer({ url: cp.url, caPem: cp.caPem, token: cp.adminToken });
     await observer.start();
 
-    system = startSystem(kind, cp, machines, { auditLog: audit.log, actionUser: ACTION_USER, kubectl: opts.kubectl });
+    system = startSystem(kind, cp, machines, { auditLog: audit.log, actionUser: ACTION_USER, kubectl: opts.kubectl, baselineBundle: opts.baselineBundle });
     await system.ready;
     // A shell loop is at a random point of its sleep when machines boot: start the scenario
     // half a period after its first list, the expected phase.
@@ -200,7 +200,7 @@ export async function runOne(scenario: Scenario, kind: SystemKind, opts: { kubec
     const lastReady = Math.max(...names.map((n) => readyAt.get(n) ?? NaN));
 
     const requests = await readAudit(audit.log);
-    const mine = requests.filter((r) => (kind === 'action' || kind === 'raw' ? r.user === ACTION_USER : r.userAgent.startsWith('kubectl')));
+    const mine = requests.filter((r) => (kind.startsWith('loop') ? r.userAgent.startsWith('kubectl') : r.user === ACTION_USER));
     const first = mine[0];
     const result: RunResult = {
       scenario: scenario.id,
@@ -214,7 +214,7 @@ export async function runOne(scenario: Scenario, kind: SystemKind, opts: { kubec
       throughput: approvals / (((cappedAt ?? lastApproved) - firstCreated) / 1000),
       allReadyMs: tAllReady - t0,
       readyToExitMs: exitedAt !== undefined ? exitedAt - lastReady : undefined,
-      coldStartMs: kind === 'action' && first ? first.received - system.spawnedAt : undefined,
+      coldStartMs: (kind === 'action' || kind === 'baseline') && first ? first.received - system.spawnedAt : undefined,
       peakRss: peakRss || undefined,
       approverCpuMs: approverCpuMs || undefined,
       requests: breakdown(mine),

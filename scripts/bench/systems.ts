@@ -1,6 +1,7 @@
 // The approvers the benchmark compares, each started against a fresh control plane and stopped
 // (with everything it spawned) at the end of its run:
 //   action    dist/index.js, spawned exactly as a GitHub runner does (test/integration/harness.ts)
+//   baseline  the same spawn running an older bundle (`--baseline=<file>`), to compare two builds
 //   loop-10s  the documented shell loop with kubectl, `sleep 10`
 //   loop-1s   the same with `sleep 1`
 //   raw       a tight list + PUT approval loop with no checks, 16 approvals in flight
@@ -14,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { ControlPlane } from '../../test/env/controlplane.ts';
 import { startAction, type ActionRun } from '../../test/integration/harness.ts';
 
-export type SystemKind = 'action' | 'loop-10s' | 'loop-1s' | 'raw';
+export type SystemKind = 'action' | 'baseline' | 'loop-10s' | 'loop-1s' | 'raw';
 
 export interface Machine { name: string; address: string }
 
@@ -106,13 +107,20 @@ export async function waitForFile(file: string, predicate: (text: string) => boo
   }
 }
 
-export function startSystem(kind: SystemKind, cp: ControlPlane, machines: Machine[], opts: { auditLog: string; actionUser: string; kubectl?: string }): RunningSystem {
-  if (kind === 'action') return startTheAction(cp, machines, opts);
+export interface SystemOptions { auditLog: string; actionUser: string; kubectl?: string; baselineBundle?: string }
+
+export function startSystem(kind: SystemKind, cp: ControlPlane, machines: Machine[], opts: SystemOptions): RunningSystem {
+  if (kind === 'action') return startTheAction('action', cp, machines, opts);
+  if (kind === 'baseline') {
+    if (!opts.baselineBundle) throw new Error('the baseline system needs --baseline=<bundle>');
+    return startTheAction('baseline', cp, machines, { ...opts, bundle: opts.baselineBundle });
+  }
   if (kind === 'raw') return startRaw(cp);
   return startShellLoop(cp, kind === 'loop-10s' ? 10 : 1, opts.kubectl!);
 }
 
-function startTheAction(cp: ControlPlane, machines: Machine[], opts: { auditLog: string; actionUser: string }): RunningSystem {
+/** Both actions, the current bundle and the baseline, are started alike and use the action's identity. */
+function startTheAction(kind: 'action' | 'baseline', cp: ControlPlane, machines: Machine[], opts: { auditLog: string; actionUser: string; bundle?: string }): RunningSystem {
   const inputs = {
     nodes: machines.map((m) => `${m.name} ${m.address} ${m.name}`).join('\n'),
     'wait-for-operators': 'false',
@@ -126,7 +134,7 @@ function startTheAction(cp: ControlPlane, machines: Machine[], opts: { auditLog:
   const env: Record<string, string> = {};
   if (process.env.OFI_BENCH_NODE_OPTIONS) env.NODE_OPTIONS = process.env.OFI_BENCH_NODE_OPTIONS;
   if (process.env.OFI_BENCH_RUNNER_DEBUG) env.RUNNER_DEBUG = '1';
-  const running = startAction(cp, inputs, { env });
+  const running = startAction(cp, inputs, { env, bundle: opts.bundle });
   const child = running.child;
   groupOf.set(child, false);
   track(child);
@@ -148,7 +156,7 @@ function startTheAction(cp: ControlPlane, machines: Machine[], opts: { auditLog:
   ]);
   ready.catch(() => {});
   return {
-    kind: 'action',
+    kind,
     spawnedAt,
     ready,
     exitedAt: () => exitedAt,
