@@ -1,51 +1,34 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { getExecOutput } from '@actions/exec';
-import { toOutputs, type RunReport } from './report/report.ts';
-import { renderSummary } from './report/summary.ts';
-import { execute } from './run.ts';
+import { toOutputs } from './report/report.ts';
+import { publish } from './shell/publish.ts';
+import { execute } from './shell/run.ts';
+import { stopOnSignals } from './shell/signals.ts';
 
 /** The GitHub Action shell: inputs in, the runbook, outputs and the job summary out. */
 export async function run(): Promise<void> {
-  const cancel = new AbortController();
-  const onSignal = (signal: string) => {
-    core.warning(`received ${signal}: stopping and reporting what is known`);
-    cancel.abort();
-  };
-  process.once('SIGTERM', () => onSignal('SIGTERM'));
-  process.once('SIGINT', () => onSignal('SIGINT'));
+  const log = { info: core.info, warning: core.warning, debug: core.debug };
   const { report, settings } = await execute((name) => core.getInput(name), {
-    log: { info: core.info, warning: core.warning, debug: core.debug },
+    log,
     group: (title, fn) => core.group(title, fn),
-    signal: cancel.signal,
+    signal: stopOnSignals(core.warning),
     registerSecret: core.setSecret,
     diagnosticsDir: join(process.env.RUNNER_TEMP || tmpdir(), `openshift-finish-install-diagnostics-${process.pid}`),
     inspect: ocAdmInspect,
   });
-  publish(report, settings?.summary ?? core.getInput('summary').trim() !== 'false');
-}
-
-function publish(report: RunReport, summary: boolean): void {
-  for (const [name, value] of Object.entries(toOutputs(report))) core.setOutput(name, value);
-  if (summary) writeSummary(report);
-  if (report.result !== 'success') core.setFailed(report.failure || `finish-install ended with result ${report.result}`);
-  else core.info(`finish-install succeeded in ${toOutputs(report)['duration-seconds']}s`);
-}
-
-function writeSummary(report: RunReport): void {
-  const path = process.env.GITHUB_STEP_SUMMARY;
-  if (!path) {
-    core.warning('GITHUB_STEP_SUMMARY is not set: no job summary written');
-    return;
-  }
-  try {
-    appendFileSync(path, renderSummary(report));
-  } catch (error) {
-    core.warning(`could not write the job summary to ${path}: ${(error as Error).message}`);
-  }
+  publish(report, settings?.summary ?? core.getInput('summary').trim() !== 'false', {
+    log,
+    summaryFileExpected: true,
+    outputs: (outcome) => {
+      for (const [name, value] of Object.entries(toOutputs(outcome))) core.setOutput(name, value);
+    },
+    failed: core.setFailed,
+    succeeded: core.info,
+  });
 }
 
 /** `oc adm inspect` of the unstable operators, where oc is installed; killed when `signal` aborts. */

@@ -2,14 +2,13 @@ import type { ClusterGateway } from '../cluster/gateway.ts';
 import { DeadlineError } from '../errors.ts';
 import type { RegistryConfig } from '../cluster/objects.ts';
 import type { Log } from '../log.ts';
-import type { RegistryRequest } from '../settings/settings.ts';
+import { InputError, type RegistryRequest } from '../settings/settings.ts';
 import { DEFAULT_CLAIM, planRegistry, registryReadiness, type RegistryReadiness, type RegistryTarget } from './plan.ts';
 
-export class RegistryRefused extends Error {
-  readonly input: string;
+/** A registry request the cluster's state makes impossible: names the input to change. */
+export class RegistryRefused extends InputError {
   constructor(input: string, message: string) {
-    super(`Input '${input}': ${message}`);
-    this.input = input;
+    super(input, message);
     this.name = 'RegistryRefused';
   }
 }

@@ -4,7 +4,7 @@ import { statusOf } from '../cluster/errors.ts';
 import type { PermissionCheck } from '../cluster/gateway.ts';
 import type { EventInfo } from '../cluster/objects.ts';
 import type { Log } from '../log.ts';
-import { describeRule } from '../preflight.ts';
+import { describeRule } from '../finish/permissions.ts';
 import { toOutputs, type RunReport } from './report.ts';
 
 /** Diagnostics are read after a deadline has passed: all of it together gets this long. */

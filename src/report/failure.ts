@@ -1,4 +1,4 @@
-import type { RunReport } from './report.ts';
+import type { Findings } from './report.ts';
 
 /** The things a run waits for; a failure comes from one of them, or from none (cancellation). */
 export type Gate = 'nodes' | 'registry' | 'operators';
@@ -17,7 +17,7 @@ const MESSAGE_CHARS = 160;
  * What was not done when the run stopped, read from the report: one entry per gate the run was
  * asked to wait for. Pure.
  */
-export function outstandingWork(report: RunReport, wanted: { readonly nodes: boolean; readonly registry: boolean; readonly operators: boolean }): Outstanding[] {
+export function outstandingWork(report: Findings, wanted: { readonly nodes: boolean; readonly registry: boolean; readonly operators: boolean }): Outstanding[] {
   const out: Outstanding[] = [];
   if (wanted.nodes && !report.nodesReady) {
     const lacking = report.nodesMissing.length > 0 ? report.nodesMissing.map((m) => `${m.node} (${m.lacks})`) : report.nodes.filter((n) => !n.ready).map((n) => n.name);

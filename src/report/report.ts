@@ -1,4 +1,4 @@
-import type { CsrApprover, NodeStatus, RefusedCsr, TimelineEntry } from '../csr/approver.ts';
+import type { NodeStatus, RefusedCsr, TimelineEntry } from '../csr/approver.ts';
 import type { ClusterOperatorInfo } from '../cluster/objects.ts';
 import type { ClusterVersionState } from '../completion/cluster-version.ts';
 import type { PoolState } from '../completion/pools.ts';
@@ -12,7 +12,7 @@ export interface RegistryReport extends RegistryTarget {
   readonly changed: boolean;
 }
 
-/** What the run knows so far; filled in as the phases go, so a failure still reports it. */
+/** What the run knows: its findings (assembled from the phases, see finish/progress.ts) and its outcome. */
 export interface RunReport {
   result: Result;
   /** One or two lines for a person: what did not happen and the objects involved. */
@@ -47,6 +47,10 @@ export interface RunReport {
   timeline: Array<TimelineEntry | { at: number; node?: undefined; event: string }>;
 }
 
+/** What the phases found out; the rest of a RunReport is the run's outcome, set by the shell's run. */
+export type Findings = Omit<RunReport, 'result' | 'failure' | 'dryRun' | 'startedAt' | 'finishedAt' | 'diagnosticsPath'>;
+
+/** The report of a run that found nothing yet (or never started: an input was refused). */
 export function newReport(now: number, dryRun: boolean): RunReport {
   return {
     result: 'error',
@@ -93,14 +97,4 @@ export function toOutputs(report: RunReport): Record<string, string> {
     'diagnostics-path': report.diagnosticsPath,
     'duration-seconds': String(Math.round((report.finishedAt - report.startedAt) / 1000)),
   };
-}
-
-/** What the approver knows, into the report; `final` adds what only a failure needs. */
-export function recordApprover(approver: CsrApprover, report: RunReport, final: boolean): void {
-  report.approvedCsrs = approver.approvedCsrs();
-  report.refusedCsrs = approver.refusedCsrs();
-  report.nodes = approver.nodeStatuses();
-  report.nodesReady = approver.allDone();
-  // One pass over every CSR: only for the failure message and the diagnostics.
-  if (final) report.nodesMissing = approver.missing();
 }

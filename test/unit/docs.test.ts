@@ -286,5 +286,5 @@ test('the troubleshooting table covers every failure message', () => {
   assert.ok(src.includes('HTTP ${status}'), 'API errors are reported as HTTP <status>');
   // A new kubeconfig or deadline failure needs a row too: these counts change with the code.
   assert.equal([...read('src/cluster/kubeconfig.ts').matchAll(/new InputError\(/g)].length, FAILURES.kubeconfig.length, 'kubeconfig errors in src/cluster/kubeconfig.ts');
-  assert.equal([...read('src/finish.ts').matchAll(/new DeadlineError\(/g)].length, FAILURES.deadlines.length, 'deadline failures in src/finish.ts');
+  assert.equal([...srcText('src/finish').matchAll(/new DeadlineError\(/g)].length, FAILURES.deadlines.length, 'deadline failures in src/finish/');
 });

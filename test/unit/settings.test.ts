@@ -121,7 +121,7 @@ test('README lists every input and output of action.yml', () => {
 });
 
 test('CLI --help is generated from the same definitions as action.yml', async () => {
-  const { helpText } = await import('../../src/cli.ts');
+  const { helpText } = await import('../../src/cli/options.ts');
   const action = parse(readFileSync(new URL('../../action.yml', import.meta.url), 'utf8'));
   const help = helpText();
   for (const [name, input] of Object.entries<{ description: string }>(action.inputs)) {

@@ -1,9 +1,9 @@
-import type { ClusterGateway, PermissionCheck } from './cluster/gateway.ts';
-import type { Log } from './log.ts';
-import { REGISTRY_NAMESPACE } from './cluster/gateway.ts';
-import { CLIENT_SIGNER, SERVING_SIGNER } from './csr/policy.ts';
-import type { Settings } from './settings/settings.ts';
-import { DEFAULT_CLAIM } from './registry/plan.ts';
+import type { ClusterGateway, PermissionCheck } from '../cluster/gateway.ts';
+import type { Log } from '../log.ts';
+import { REGISTRY_NAMESPACE } from '../cluster/gateway.ts';
+import { CLIENT_SIGNER, SERVING_SIGNER } from '../csr/policy.ts';
+import type { Settings } from '../settings/settings.ts';
+import { DEFAULT_CLAIM } from '../registry/plan.ts';
 
 /** Every permission the chosen inputs need (deploy/rbac.yaml grants the full set). */
 export function requiredPermissions(settings: Settings): PermissionCheck[] {

@@ -1,0 +1,64 @@
+// The CLI's options as the inputs the core reads: --nodes-file is the nodes input, read from disk
+// (and re-read by the --watch service); --kubeconfig must name a readable file.
+import { accessSync, constants, readFileSync } from 'node:fs';
+import type { Log } from '../log.ts';
+import type { InputName } from '../settings/inputs.ts';
+import { InputError, parseNodes, type InputReader, type Settings } from '../settings/settings.ts';
+import { optionName, type CliOptions } from './options.ts';
+
+export interface CliInputs {
+  readonly read: InputReader;
+  /** The nodes file's machines, when it changed and is usable (undefined: keep the list). */
+  readonly reloadNodes: () => Settings['nodes'] | undefined;
+}
+
+export function cliInputs(options: CliOptions, log: Log): CliInputs {
+  const { nodesFile, kubeconfigFile } = options;
+  const read = (name: InputName): string => {
+    if (name === 'kubeconfig') {
+      // The file is loaded by path (RunOptions.kubeconfigFile), so that an error about its content names it.
+      if (kubeconfigFile) readable(kubeconfigFile, 'kubeconfig', 'a readable kubeconfig file');
+      return '';
+    }
+    if (name === 'nodes' && nodesFile !== undefined) {
+      if (options.inputs.nodes !== undefined) throw new InputError('nodes', 'both --nodes and --nodes-file are given', 'one of them');
+      return readNodesFile(nodesFile);
+    }
+    const value = options.inputs[name];
+    return value === undefined ? '' : String(value);
+  };
+  const reloadNodes = () => {
+    if (nodesFile === undefined) return undefined;
+    try {
+      const text = readNodesFile(nodesFile);
+      // A file that cannot be read, or is empty for a moment (an editor or a config tool
+      // rewriting it), is not "unlist every machine": keep the machines listed until then.
+      if (text.trim() === '') throw new Error(`${nodesFile} is empty; the previous list stays (list no machine with a line holding only a comment)`);
+      return parseNodes(text);
+    } catch (error) {
+      log.warning(`ignoring the changed nodes file: ${error instanceof InputError ? error.named(optionName) : (error as Error).message}`);
+      return undefined;
+    }
+  };
+  return { read, reloadNodes };
+}
+
+function readNodesFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw cannotRead(path, 'nodes-file', 'a readable file, one machine per line', error);
+  }
+}
+
+function readable(path: string, input: string, accepted: string): void {
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (error) {
+    throw cannotRead(path, input, accepted, error);
+  }
+}
+
+function cannotRead(path: string, input: string, accepted: string, error: unknown): InputError {
+  return new InputError(input, `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, accepted);
+}
