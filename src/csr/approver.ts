@@ -191,7 +191,7 @@ export class CsrApprover {
     if (event === 'SYNC' || !csr) {
       // A re-list reports no deletions: what it no longer holds was deleted meanwhile.
       this.requests.retainOnly(this.informers.csrs.values());
-      for (const name of this.ledger.names()) if (!this.informers.csrs.get(name)) this.queue.add(name);
+      this.queue.addAll([...this.ledger.names()].filter((name) => !this.informers.csrs.get(name)));
       this.queueAll();
       return;
     }
@@ -208,11 +208,11 @@ export class CsrApprover {
       this.nodes.refresh([node.name]);
     }
     // What a refusal depends on (a Node's existence and addresses) may have changed.
-    for (const r of this.ledger.refusals()) this.queue.add(r.name);
+    this.queue.addAll([...this.ledger.refusals()].map((r) => r.name));
   }
 
   private queueAll(): void {
-    for (const csr of this.informers.csrs.values()) this.queue.add(csr.name);
+    this.queue.addAll(this.informers.csrs.values().map((csr) => csr.name));
   }
 
   /** Client requests first, newest first, then serving requests; settled requests before both (they only update progress). */

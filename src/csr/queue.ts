@@ -35,14 +35,19 @@ export class WorkQueue {
   }
 
   add(name: string): void {
+    this.addAll([name]);
+  }
+
+  /** Queues all of `names` before any starts, so that the first to run is the first by priority. */
+  addAll(names: Iterable<string>): void {
     if (this.stopped) return;
-    if (this.working.has(name)) {
-      this.again.add(name);
-      return;
+    for (const name of names) {
+      if (this.working.has(name)) this.again.add(name);
+      else if (!this.queued.has(name)) {
+        this.queued.add(name);
+        this.push({ name, priority: this.options.priority(name) });
+      }
     }
-    if (this.queued.has(name)) return;
-    this.queued.add(name);
-    this.push({ name, priority: this.options.priority(name) });
     this.pump();
   }
 

@@ -104,3 +104,12 @@ test('work queue: a long run of quick items lets the event loop in between', asy
   while (done.length < 200) await tick();
   assert.ok(timerRan > 0 && timerRan < 200, `the event loop ran after ${timerRan} of 200 items`);
 });
+
+test('work queue: addAll queues every name before the first starts, so the first to run is the first by priority', async () => {
+  const gate = gatedWorker();
+  const created: Record<string, number> = { old: 1, middle: 2, newest: 3 };
+  const queue = new WorkQueue(gate.work, { concurrency: 1, priority: (n) => -created[n]! });
+  queue.addAll(['old', 'middle', 'newest']);
+  while (gate.running().length > 0) await gate.finish(gate.running()[0]!);
+  assert.deepEqual(gate.started, ['newest', 'middle', 'old']);
+});
