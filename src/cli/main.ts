@@ -12,8 +12,6 @@ import { cliInputs } from './inputs.ts';
 import { EXIT, helpText, optionName, parseCommandLine, type CliOptions } from './options.ts';
 import { Terminal } from './terminal.ts';
 
-export { EXIT, helpText };
-
 export async function main(argv: string[]): Promise<number> {
   const command = parseCommandLine(argv);
   if (command.kind === 'refused') {
