@@ -78,7 +78,8 @@ const startedAt = saved?.startedAt ?? new Date().toISOString();
 const results: RunResult[] = saved ? saved.results.filter((r) => systems.includes(r.system) && scenarios.some((s) => s.id === r.scenario)) : [];
 for (const [index, scenario] of (saved ? [] : scenarios).entries()) {
   if (runOrder(scenario, index, systems).length < systems.length) log(`${scenario.id}: the shell loops are left out above ${LOOPS_UP_TO_MACHINES} machines`);
-  // Repeated runs go round the systems (A B A B …), not one system's runs back to back.
+  // Repeated runs go round the systems, the action and the baseline swapping places each round
+  // (A B B A …), rather than one system's runs back to back.
   const rounds = Array.from({ length: repeat }, (_, round) => runOrder(scenario, index + round, systems).map((system) => ({ system, round })));
   for (const { system, round } of rounds.flat()) {
     log(`${scenario.id}: ${system}${repeat > 1 ? ` (run ${round + 1} of ${repeat})` : ''}`);

@@ -110,7 +110,7 @@ export function render(input: ReportInput): string {
     const notes = results.filter((r) => r.scenario === sc.id && r.notes.length).map((r) => `- ${SYSTEM_TITLES[r.system]}: ${r.notes.join('; ')}`);
     if (notes.length) parts.push(`${notes.join('\n')}\n`);
   }
-  if (baseline) parts.push(regressionSection(found));
+  if (scenarios.some((sc) => get(sc.id, 'action') && get(sc.id, 'baseline'))) parts.push(regressionSection(found));
   parts.push('## Goals\n');
   parts.push(`${table(['goal', 'figure', 'met'], goals(input, get, found).map((g) => [g.goal, g.figure, g.met === undefined ? '—' : g.met ? 'yes' : '**no**']))}\n`);
   parts.push(readingNotes());
@@ -201,7 +201,7 @@ function goals(input: ReportInput, get: Lookup, found: Regression[]): Goal[] {
   }
   if (input.baseline) {
     const compared = input.scenarios.filter((sc) => get(sc.id, 'action') && get(sc.id, 'baseline')).length;
-    out.push({ goal: `no figure > ${REGRESSION_TOLERANCE * 100} % worse than the baseline`, figure: `${found.length} figures (${compared} scenarios compared)`, met: compared ? found.length === 0 : undefined });
+    out.push({ goal: `no figure > ${REGRESSION_TOLERANCE * 100} % worse than the baseline`, figure: `${found.length} figures (${compared} scenario${compared === 1 ? '' : 's'} compared)`, met: compared ? found.length === 0 : undefined });
   }
   out.push({ goal: 'bundle < 3 MB', figure: `${input.action.bytes} bytes`, met: input.action.bytes < 3_000_000 });
   return out;
