@@ -1,4 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { PermissionCheck } from './permission-check.ts';
 import type { Log } from '../log.ts';
 import { ApiClient, type InformerSpec, type ListResult } from './client.ts';
 import { transportFor } from './connect.ts';
@@ -24,14 +25,7 @@ export interface GatewayOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-export interface PermissionCheck {
-  readonly verb: string;
-  readonly group: string;
-  readonly resource: string;
-  readonly subresource?: string;
-  readonly name?: string;
-  readonly namespace?: string;
-}
+export type { PermissionCheck };
 
 /**
  * The one module the rest of the action talks to Kubernetes through: the informers and the

@@ -62,6 +62,7 @@ export class Informer<T> {
   private readonly counters = { lastListAt: 0, lastEventAt: 0, watchRestarts: 0 };
   /** The list in flight: the loop and the periodic re-list share it rather than race two snapshots. */
   private listing: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
   private readonly source: InformerSource<T>;
   private readonly pollMs: number;
   private readonly log: Log;
@@ -104,8 +105,16 @@ export class Informer<T> {
     return { kind: this.source.kind, synced: this.counters.lastListAt > 0, ...this.counters };
   }
 
-  /** Resolves after the first list (rejects if it fails); watching and re-listing go on until stop(). */
-  async start(): Promise<void> {
+  /**
+   * Resolves after the first list (rejects if it fails); watching and re-listing go on until
+   * stop(). Called again (an informer shared by two watchers), it returns the first call's promise.
+   */
+  start(): Promise<void> {
+    this.starting ??= this.run();
+    return this.starting;
+  }
+
+  private async run(): Promise<void> {
     await this.list();
     if (this.stopped) return;
     void this.listAndWatch();

@@ -12,6 +12,8 @@ export interface CompletionOptions {
   readonly clusterVersion: boolean;
   readonly pools: readonly string[];
   readonly pollIntervalMs: number;
+  /** A Node informer shared with the approver: started here if it is not yet, never stopped here. */
+  readonly nodes?: Informer<NodeInfo>;
 }
 
 export interface CompletionWatch {
@@ -33,12 +35,13 @@ export async function watchCompletion(gateway: ClusterGateway, options: Completi
   const versions = options.clusterVersion ? gateway.clusterVersionInformer(options.pollIntervalMs) : undefined;
   const pools = options.pools.length > 0 ? gateway.machineConfigPoolInformer(options.pollIntervalMs) : undefined;
   // A pool is done only once it counts every Node it selects (pools.ts): the Nodes with their labels.
-  const nodes = options.pools.length > 0 ? gateway.nodeInformer(options.pollIntervalMs) : undefined;
+  const nodes = options.pools.length > 0 ? (options.nodes ?? gateway.nodeInformer(options.pollIntervalMs)) : undefined;
   const informers = [versions, pools, nodes].filter((i) => i !== undefined) as Array<Informer<ClusterVersionInfo | MachineConfigPoolInfo | NodeInfo>>;
+  const owned = informers.filter((i) => i !== options.nodes);
   try {
     await Promise.all(informers.map((i) => i.start()));
   } catch (error) {
-    for (const i of informers) i.stop();
+    for (const i of owned) i.stop();
     if (statusOf(error) !== 404) throw error;
     throw new Error(
       options.pools.length > 0
@@ -61,6 +64,6 @@ export async function watchCompletion(gateway: ClusterGateway, options: Completi
       const unsubscribers = informers.map((i) => i.onChange(() => listener()));
       return () => unsubscribers.forEach((u) => u());
     },
-    stop: () => informers.forEach((i) => i.stop()),
+    stop: () => owned.forEach((i) => i.stop()),
   };
 }

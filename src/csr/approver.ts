@@ -32,6 +32,8 @@ export interface ApproverOptions {
    * only each node's latest time per timeline event.
    */
   readonly retainHistory?: boolean;
+  /** A Node informer shared with another watcher: started here if it is not yet, never stopped here. */
+  readonly nodes?: Informer<NodeInfo>;
 }
 
 export interface ApproverEvents {
@@ -60,7 +62,7 @@ export class CsrApprover {
 
   constructor(gateway: ClusterGateway, options: ApproverOptions) {
     this.options = options;
-    this.informers = { csrs: gateway.csrInformer(options.pollIntervalMs), nodes: gateway.nodeInformer(options.pollIntervalMs) };
+    this.informers = { csrs: gateway.csrInformer(options.pollIntervalMs), nodes: options.nodes ?? gateway.nodeInformer(options.pollIntervalMs) };
     this.nodes = new NodeTracker({
       facts: { node: (name) => this.informers.nodes.get(name), csrs: (name) => this.csrsOf(name), clientCertificates: (name) => this.ledger.issuedClientCertificates(name) },
       log: options.log,
@@ -117,7 +119,7 @@ export class CsrApprover {
     this.lifecycle.stop();
     this.queue.stop();
     this.informers.csrs.stop();
-    this.informers.nodes.stop();
+    if (!this.options.nodes) this.informers.nodes.stop();
   }
 
   /** Resolves when every listed node is Ready with its serving certificate issued, or at the deadline. */

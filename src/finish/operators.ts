@@ -2,7 +2,7 @@
 // within the same wait and deadline. The watches start with the run, so that whichever gate fails
 // first the report names the operators as they are.
 import type { Informer } from '../cluster/informer.ts';
-import type { ClusterOperatorInfo } from '../cluster/objects.ts';
+import type { ClusterOperatorInfo, NodeInfo } from '../cluster/objects.ts';
 import { watchCompletion, type CompletionWatch } from '../completion/watch.ts';
 import { DeadlineError } from '../errors.ts';
 import { waitForStableOperators, watchClusterOperators, type OperatorWaitResult } from '../operators/wait.ts';
@@ -20,7 +20,7 @@ export class OperatorWatches {
   private completionWatch: CompletionWatch | undefined;
   private stopped = false;
 
-  constructor(settings: Settings, ignore: readonly string[], context: Pick<RunContext, 'gateway' | 'progress'>) {
+  constructor(settings: Settings, ignore: readonly string[], context: Pick<RunContext, 'gateway' | 'progress'>, nodes?: Informer<NodeInfo>) {
     const { gateway, progress } = context;
     this.started = Promise.all([
       watchClusterOperators(gateway, settings.pollIntervalMs).then((informer) => {
@@ -28,7 +28,7 @@ export class OperatorWatches {
         progress.attach({ operators: { values: () => informer.values(), ignore } });
         if (this.stopped) informer.stop();
       }),
-      watchCompletion(gateway, { clusterVersion: settings.waitForClusterVersion, pools: settings.machineConfigPools, pollIntervalMs: settings.pollIntervalMs }).then((watch) => {
+      watchCompletion(gateway, { clusterVersion: settings.waitForClusterVersion, pools: settings.machineConfigPools, pollIntervalMs: settings.pollIntervalMs, ...(nodes ? { nodes } : {}) }).then((watch) => {
         this.completionWatch = watch;
         if (watch) progress.attach({ completion: watch });
         if (this.stopped) watch?.stop();

@@ -1,4 +1,5 @@
-import type { ClusterGateway, PermissionCheck } from '../cluster/gateway.ts';
+import type { ClusterGateway } from '../cluster/gateway.ts';
+import { describeRule, type PermissionCheck } from '../cluster/permission-check.ts';
 import type { Log } from '../log.ts';
 import { REGISTRY_NAMESPACE } from '../cluster/gateway.ts';
 import { CLIENT_SIGNER, SERVING_SIGNER } from '../csr/policy.ts';
@@ -43,13 +44,6 @@ export function requiredPermissions(settings: Settings): PermissionCheck[] {
 }
 
 /** A missing permission as the RBAC rule to add. */
-export function describeRule(check: PermissionCheck): string {
-  const resource = check.subresource ? `${check.resource}/${check.subresource}` : check.resource;
-  const names = check.name ? `, resourceNames: ["${check.name}"]` : '';
-  const scope = check.namespace ? ` (Role in namespace ${check.namespace})` : '';
-  return `{apiGroups: ["${check.group}"], resources: ["${resource}"], verbs: ["${check.verb}"]${names}}${scope}`;
-}
-
 export class PermissionError extends Error {}
 
 /** Every permission the inputs need, checked before anything is written; dry-run only warns. */

@@ -31,10 +31,13 @@ export async function finishInstall(settings: Settings, context: RunContext): Pr
   // The phases overlap, so each tags its lines instead of grouping them.
   const phase = (tag: string): RunContext & { log: Log } => ({ ...context, log: tagged(context.log, tag), signal });
   const nodes = phase('nodes');
-  const approver = settings.nodes.length > 0 ? new CsrApprover(context.gateway, { expected: settings.nodes, dryRun: settings.dryRun, pollIntervalMs: settings.pollIntervalMs, log: nodes.log }) : undefined;
+  // The approver and the MachineConfigPool check both read the Nodes: one informer for both.
+  const nodeInformer = settings.nodes.length > 0 && settings.waitForOperators && settings.machineConfigPools.length > 0 ? context.gateway.nodeInformer(settings.pollIntervalMs) : undefined;
+  const approver = settings.nodes.length > 0 ? new CsrApprover(context.gateway, { expected: settings.nodes, dryRun: settings.dryRun, pollIntervalMs: settings.pollIntervalMs, log: nodes.log, ...(nodeInformer ? { nodes: nodeInformer } : {}) }) : undefined;
   if (approver) progress.attach({ approver });
   signal.addEventListener('abort', () => approver?.stop());
-  const watches = settings.waitForOperators ? new OperatorWatches(settings, ignore, context) : undefined;
+  signal.addEventListener('abort', () => nodeInformer?.stop());
+  const watches = settings.waitForOperators ? new OperatorWatches(settings, ignore, context, nodeInformer) : undefined;
 
   let failedGate: Gate | undefined;
   /** A gate's failure, unless it only reflects the run being stopped. */
@@ -63,9 +66,11 @@ export async function finishInstall(settings: Settings, context: RunContext): Pr
     await Promise.all([watching, nodesPhase, registryPhase, operatorsPhase]);
     if (context.signal.aborted) throw new Error('Cancelled: the job was stopped before the install finished.');
     await wrapUp(approver, watches, false);
+    nodeInformer?.stop();
   } catch (error) {
     // Approvals already sent get a moment to land in the report; then everything else stops.
     await wrapUp(approver, watches, true);
+    nodeInformer?.stop();
     stopped.abort();
     const wanted = { nodes: settings.nodes.length > 0 && !settings.dryRun, registry: settings.registry.storage !== 'keep' && !settings.dryRun, operators: settings.waitForOperators };
     throw new RunbookFailure(error, failedGate, outstandingWork(progress.findings(true), wanted));

@@ -1,10 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { statusOf } from '../cluster/errors.ts';
-import type { PermissionCheck } from '../cluster/gateway.ts';
+import { describeRule, type PermissionCheck } from '../cluster/permission-check.ts';
 import type { EventInfo } from '../cluster/objects.ts';
 import type { Log } from '../log.ts';
-import { describeRule } from '../finish/permissions.ts';
 import { toOutputs, type RunReport } from './report.ts';
 
 /** Diagnostics are read after a deadline has passed: all of it together gets this long. */

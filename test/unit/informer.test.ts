@@ -313,3 +313,17 @@ test('the backoff formula: 0.5 s doubling to 5 s', async () => {
   const { backoffMs } = await import('../../src/cluster/informer.ts');
   assert.deepEqual([1, 2, 3, 4, 5, 6, 50].map(backoffMs), [500, 1000, 2000, 4000, 5000, 5000, 5000]);
 });
+
+test('an informer shared by two watchers (the approver and the pool check) lists and watches once when both start it', async () => {
+  const s = scriptedSource({ lists: [{ items: [item('a', '1')], resourceVersion: '1' }], onWatch: () => undefined });
+  const informer = new Informer(s.source, 60_000, silentLog);
+  const first = informer.start();
+  const second = informer.start();
+  assert.equal(first, second, 'the second start is the first');
+  await Promise.all([first, second]);
+  await waitFor(() => s.watchedFrom.length >= 1);
+  await new Promise((r) => setTimeout(r, 50));
+  informer.stop();
+  assert.equal(s.lists(), 1);
+  assert.deepEqual(s.watchedFrom, ['1'], 'one watch');
+});

@@ -1,0 +1,70 @@
+// The shape of src/, checked: imports go one way (entry points -> the action and CLI shells -> shell -> finish -> report/service
+// -> the domain folders -> cluster -> settings -> net and the small shared modules), only
+// src/cluster talks to @kubernetes/client-node, no file is over 300 lines and no class has
+// more than 12 fields. The README's development section draws the same layers.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize, relative } from 'node:path';
+import { test } from 'node:test';
+
+const SRC = join(import.meta.dirname, '../../src');
+
+/** Top to bottom; a file may import from its own folder or from a lower layer only. */
+const LAYERS: ReadonlyArray<readonly string[]> = [
+  ['index.ts', 'cli-main.ts'],
+  ['action.ts', 'cli'],
+  ['shell'],
+  ['finish'],
+  ['report', 'service'],
+  ['csr', 'operators', 'registry', 'completion'],
+  ['cluster'],
+  ['settings'],
+  ['net', 'log.ts', 'errors.ts', 'version.ts'],
+];
+
+const files = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+const unitOf = (path: string): string => relative(SRC, path).split('/')[0]!;
+const layerOf = (unit: string): number => {
+  const layer = LAYERS.findIndex((units) => units.includes(unit));
+  assert.ok(layer >= 0, `src/${unit} is in no layer of test/unit/layers.test.ts: place it`);
+  return layer;
+};
+const sources = files(SRC).map((path) => ({ path, name: relative(SRC, path), text: readFileSync(path, 'utf8') }));
+
+test('layers: every import goes to the same folder or a lower layer', () => {
+  const wrong: string[] = [];
+  for (const file of sources) {
+    const from = unitOf(file.path);
+    for (const match of file.text.matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
+      const to = unitOf(normalize(join(dirname(file.path), match[1]!)));
+      if (to !== from && layerOf(to) <= layerOf(from)) wrong.push(`src/${file.name} imports ${match[1]} (${from} -> ${to})`);
+    }
+  }
+  assert.deepEqual(wrong, []);
+});
+
+test('layers: only src/cluster imports @kubernetes/client-node', () => {
+  const outside = sources.filter((f) => /from '@kubernetes\/client-node'/.test(f.text) && unitOf(f.path) !== 'cluster').map((f) => f.name);
+  assert.deepEqual(outside, []);
+});
+
+test('layers: no file under src/ over 300 lines, no class with more than 12 fields', () => {
+  const long = sources.filter((f) => f.text.split('\n').length - 1 > 300).map((f) => `${f.name}: ${f.text.split('\n').length - 1} lines`);
+  assert.deepEqual(long, []);
+  const crowded: string[] = [];
+  for (const file of sources) {
+    for (const match of file.text.matchAll(/^(?:export )?(?:abstract )?class (\w+)[^{]*\{\n([\s\S]*?)^\}/gm)) {
+      const fields = match[2]!.split('\n').filter((line) => /^ {2}(?:(?:private|protected|public|readonly|static|override)\s+)*#?[A-Za-z_$][\w$]*[?!]?\s*[:=]/.test(line));
+      if (fields.length > 12) crowded.push(`${file.name}: class ${match[1]} has ${fields.length} fields`);
+    }
+  }
+  assert.deepEqual(crowded, []);
+});
+
+test('layers: the class field count sees fields (the check above can fail)', () => {
+  const sample = 'class Sample {\n  private readonly a = 1;\n  b: number;\n  readonly c?: string;\n  method(): void {}\n  get d(): number { return 1; }\n}\n';
+  const body = /class \w+[^{]*\{\n([\s\S]*?)^\}/m.exec(sample)![1]!;
+  const fields = body.split('\n').filter((line) => /^ {2}(?:(?:private|protected|public|readonly|static|override)\s+)*#?[A-Za-z_$][\w$]*[?!]?\s*[:=]/.test(line));
+  assert.equal(fields.length, 3);
+});
