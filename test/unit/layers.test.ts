@@ -68,3 +68,14 @@ test('layers: the class field count sees fields (the check above can fail)', () 
   const fields = body.split('\n').filter((line) => /^ {2}(?:(?:private|protected|public|readonly|static|override)\s+)*#?[A-Za-z_$][\w$]*[?!]?\s*[:=]/.test(line));
   assert.equal(fields.length, 3);
 });
+
+test('layers: the README draws every folder of src/, in the order of the layers', () => {
+  const readme = readFileSync(join(SRC, '../README.md'), 'utf8');
+  const drawing = /### Layout[\s\S]*?```text\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(drawing, 'README.md has a "### Layout" section with a text drawing');
+  const folders = [...new Set(sources.map((f) => unitOf(f.path)))].filter((unit) => !unit.endsWith('.ts'));
+  const positions = folders.map((unit) => ({ unit, at: drawing.indexOf(`src/${unit}/`) }));
+  assert.deepEqual(positions.filter((p) => p.at < 0).map((p) => p.unit), [], 'every folder is drawn');
+  const drawnOrder = [...positions].sort((a, b) => a.at - b.at).map((p) => layerOf(p.unit));
+  assert.deepEqual(drawnOrder, [...drawnOrder].sort((a, b) => a - b), 'drawn top to bottom in layer order');
+});
