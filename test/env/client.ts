@@ -41,7 +41,7 @@ export interface Watch {
 }
 
 export interface KubeClient {
-  /** JSON in and out; throws KubeApiError on a status outside okStatuses. */
+  /** JSON in and out (a text body, as a 404 for an unknown kind has, comes back as text); throws KubeApiError on a status outside okStatuses. */
   request<T = any>(method: string, path: string, opts?: RequestOptions): Promise<T>;
   /** Never throws for an HTTP status, only for network errors. */
   requestRaw(method: string, path: string, opts?: RequestOptions): Promise<RawResponse>;
@@ -96,7 +96,9 @@ class Client implements KubeClient {
     const res = await this.requestRaw(method, path, opts);
     const ok = opts.okStatuses ? opts.okStatuses.includes(res.status) : res.status >= 200 && res.status < 300;
     if (!ok) throw new KubeApiError(method, path, res.status, res.body);
-    return (res.body === '' ? undefined : JSON.parse(res.body)) as T;
+    // An accepted 404 for a kind the server does not serve has a text body ("404 page not found").
+    const json = /\bjson\b/.test(String(res.headers['content-type'] ?? ''));
+    return (res.body === '' ? undefined : json ? JSON.parse(res.body) : res.body) as T;
   }
 
   requestRaw(method: string, path: string, opts: RequestOptions = {}): Promise<RawResponse> {

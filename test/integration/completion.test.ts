@@ -2,42 +2,28 @@
 // ClusterVersion `version`, the MachineConfigPools, and the ImageRegistry capability. The
 // ClusterVersion is a singleton, so these tests run in order and each deletes it afterwards.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, test } from 'node:test';
-import { startControlPlane, type ControlPlane } from '../env/controlplane.ts';
-import { CLUSTER_VERSIONS_PATH, KNOWN_CAPABILITIES, completesAfter } from '../sim/cluster-version.ts';
-import { startInstall, type InstallOptions, type SimulatedInstall } from '../sim/install.ts';
-import { runAction, type NodeOutput } from './harness.ts';
+import { afterEach, test } from 'node:test';
+import { PATHS } from '../../src/cluster/paths.ts';
+import { KNOWN_CAPABILITIES, completesAfter } from '../sim/cluster-version.ts';
+import { runAction, sharedControlPlane } from './harness.ts';
 
-let cp: ControlPlane;
-let sim: SimulatedInstall | undefined;
-const CONFIG = '/apis/imageregistry.operator.openshift.io/v1/configs/cluster';
-
-before(async () => {
-  cp = await startControlPlane();
-});
+const bed = sharedControlPlane();
 afterEach(async () => {
-  await sim?.stop();
-  sim = undefined;
-  for (const path of [CLUSTER_VERSIONS_PATH, '/apis/config.openshift.io/v1/clusteroperators', '/apis/machineconfiguration.openshift.io/v1/machineconfigpools', CONFIG.replace('/cluster', '')]) {
-    await cp.admin.request('DELETE', path, { okStatuses: [200, 404] });
+  await bed.stopInstalls();
+  for (const path of [PATHS.clusterVersions, PATHS.clusterOperators, PATHS.machineConfigPools, PATHS.registryConfigs]) {
+    await bed.cp.admin.request('DELETE', path, { okStatuses: [200, 404] });
   }
 });
-after(async () => {
-  await cp?.stop();
-});
 
-const install = async (options: InstallOptions) => (sim = await startInstall(cp, { controlPlaneNodes: 0, registry: false, ...options }));
 const stableOperators = { converging: { names: ['dns', 'network'], withinMs: 300, seed: 3 } };
-interface ClusterVersionOutput { version: string; completed: boolean; available: boolean; progressing: boolean; failing: boolean; message: string }
-interface PoolOutput { name: string; updated: boolean; degraded: boolean; machineCount: number; updatedMachineCount: number; readyMachineCount: number }
 
 test('a ClusterVersion still Progressing: the action waits until it completes, then succeeds', { timeout: 120_000 }, async () => {
   const t0 = Date.now();
-  await install({ operators: stableOperators, clusterVersion: { version: '4.21.3', steps: completesAfter(6000) } });
-  const run = await runAction(cp, { 'stable-period': '0s', 'operators-timeout': '60s' });
+  await bed.install({ operators: stableOperators, clusterVersion: { version: '4.21.3', steps: completesAfter(6000) } });
+  const run = await runAction(bed.cp, { 'stable-period': '0s', 'operators-timeout': '60s' });
   assert.equal(run.outputs.result, 'success', run.stdout);
   assert.ok(Date.now() - t0 >= 6000, 'did not open the gate before the ClusterVersion completed');
-  assert.deepEqual(run.json<ClusterVersionOutput>('cluster-version'), {
+  assert.deepEqual(run.json('cluster-version'), {
     version: '4.21.3', completed: true, available: true, progressing: false, failing: false, message: 'Done applying 4.21.3',
   });
   assert.equal(run.outputs['operators-stable'], 'true');
@@ -48,15 +34,15 @@ test('a ClusterVersion still Progressing: the action waits until it completes, t
 
 test('a ClusterVersion Failing with a message: timeout, the message in the failure line and the summary', { timeout: 120_000 }, async () => {
   const message = 'Cluster operator monitoring is not available';
-  await install({
+  await bed.install({
     operators: stableOperators,
     clusterVersion: { steps: [{ atMs: 0, available: 'True', progressing: 'True', failing: 'True', completed: false, message }] },
   });
-  const run = await runAction(cp, { 'stable-period': '0s', 'operators-timeout': '6s' });
+  const run = await runAction(bed.cp, { 'stable-period': '0s', 'operators-timeout': '6s' });
   assert.equal(run.exitCode, 1);
   assert.equal(run.outputs.result, 'timeout');
   assert.equal(run.outputs['operators-stable'], 'false');
-  const cv = run.json<ClusterVersionOutput>('cluster-version');
+  const cv = run.json('cluster-version');
   assert.equal(cv.failing, true);
   assert.equal(cv.message, message);
   assert.match(run.stdout, new RegExp(`::error::Install not complete within operators-timeout 6s: ClusterVersion 4\\.21\\.0 Failing, Progressing, history Partial: ${message}`));
@@ -65,16 +51,16 @@ test('a ClusterVersion Failing with a message: timeout, the message in the failu
 });
 
 test('a worker pool that finishes rolling out after the nodes are Ready: the gate opens only then', { timeout: 120_000 }, async () => {
-  await install({
+  await bed.install({
     controlPlaneNodes: 1,
     operators: stableOperators,
     workers: [{ name: 'p-worker-0', addresses: ['10.3.0.10'] }, { name: 'p-worker-1', addresses: ['10.3.0.11'], keyType: 'rsa' }],
     pools: [{ name: 'worker', rolloutMs: 5000 }],
   });
-  const run = await runAction(cp, { nodes: 'p-worker-0\np-worker-1', 'machine-config-pools': 'worker', 'stable-period': '0s', 'operators-timeout': '60s' });
+  const run = await runAction(bed.cp, { nodes: 'p-worker-0\np-worker-1', 'machine-config-pools': 'worker', 'stable-period': '0s', 'operators-timeout': '60s' });
   assert.equal(run.outputs.result, 'success', run.stdout);
-  assert.ok(run.json<NodeOutput[]>('nodes').every((n) => n.ready));
-  assert.deepEqual(run.json<PoolOutput[]>('machine-config-pools'), [
+  assert.ok(run.json('nodes').every((n) => n.ready));
+  assert.deepEqual(run.json('machine-config-pools'), [
     { name: 'worker', updated: true, degraded: false, machineCount: 2, updatedMachineCount: 2, readyMachineCount: 2 },
   ]);
   // The summary's timeline table: the last column is when the row got there (+12.3s, +1m02.5s).
@@ -90,31 +76,31 @@ test('a worker pool that finishes rolling out after the nodes are Ready: the gat
 });
 
 test('a pool that does not roll out: timeout naming the pool and its counts', { timeout: 120_000 }, async () => {
-  await install({ operators: stableOperators, pools: [{ name: 'worker', degraded: 'Node q-worker-0 is reporting: "unexpected on-disk state"' }] });
-  const run = await runAction(cp, { 'machine-config-pools': 'worker, infra', 'stable-period': '0s', 'operators-timeout': '5s' });
+  await bed.install({ operators: stableOperators, pools: [{ name: 'worker', degraded: 'Node q-worker-0 is reporting: "unexpected on-disk state"' }] });
+  const run = await runAction(bed.cp, { 'machine-config-pools': 'worker, infra', 'stable-period': '0s', 'operators-timeout': '5s' });
   assert.equal(run.outputs.result, 'timeout');
   assert.match(run.stdout, /::error::Install not complete within operators-timeout 5s: MachineConfigPool worker Degraded: Node q-worker-0 is reporting.*; MachineConfigPool infra not found/);
-  assert.deepEqual(run.json<PoolOutput[]>('machine-config-pools').map((p) => [p.name, p.updated, p.degraded]), [['worker', false, true], ['infra', false, false]]);
+  assert.deepEqual(run.json('machine-config-pools').map((p) => [p.name, p.updated, p.degraded]), [['worker', false, true], ['infra', false, false]]);
 });
 
 test('without the ImageRegistry capability: registry-storage pvc fails before any write; keep succeeds and reports no registry', { timeout: 120_000 }, async () => {
-  await install({
+  const sim = await bed.install({
     controlPlaneNodes: 1,
     registry: { capabilityDisabled: true },
     operators: { ...stableOperators, scripted: { 'image-registry': [{ atMs: 0, available: 'False', progressing: 'False', degraded: 'True', message: 'no registry on this cluster' }] } },
     clusterVersion: { enabledCapabilities: KNOWN_CAPABILITIES.filter((c) => c !== 'ImageRegistry'), steps: completesAfter(0) },
     workers: [{ name: 'r-worker-0', addresses: ['10.3.1.10'] }],
   });
-  await Promise.all(sim!.operators.map((o) => o.done));
-  const before = await cp.writes();
-  const refused = await runAction(cp, { nodes: 'r-worker-0', 'registry-storage': 'pvc', 'registry-pvc-size': '100Gi', 'stable-period': '0s' });
+  await Promise.all(sim.operators.map((o) => o.done));
+  const before = await bed.cp.writes();
+  const refused = await runAction(bed.cp, { nodes: 'r-worker-0', 'registry-storage': 'pvc', 'registry-pvc-size': '100Gi', 'stable-period': '0s' });
   assert.equal(refused.exitCode, 1);
   assert.equal(refused.outputs.result, 'error');
   assert.match(refused.stdout, /::error::Input 'registry-storage': pvc needs the image registry, but this cluster was installed without the ImageRegistry capability.*Accepted: keep on such a cluster; or enable the capability first/);
-  assert.equal(await cp.writes(), before, 'nothing written: no approval, no claim, no patch');
+  assert.equal(await bed.cp.writes(), before, 'nothing written: no approval, no claim, no patch');
   assert.deepEqual(refused.json('approved-csrs'), []);
 
-  const kept = await runAction(cp, { nodes: 'r-worker-0', 'registry-storage': 'keep', 'stable-period': '0s', 'operators-timeout': '30s' });
+  const kept = await runAction(bed.cp, { nodes: 'r-worker-0', 'registry-storage': 'keep', 'stable-period': '0s', 'operators-timeout': '30s' });
   assert.equal(kept.outputs.result, 'success', kept.stdout);
   assert.match(kept.stdout, /the ImageRegistry capability is disabled: this cluster has no image registry \(not installed\)/);
   assert.match(kept.summary, /Not installed: the cluster has the ImageRegistry capability disabled\./);
@@ -123,21 +109,21 @@ test('without the ImageRegistry capability: registry-storage pvc fails before an
 });
 
 test('dry-run reports the ClusterVersion and the pools and writes nothing', { timeout: 120_000 }, async () => {
-  await install({
+  const sim = await bed.install({
     controlPlaneNodes: 1,
     operators: stableOperators,
     clusterVersion: { steps: completesAfter(60_000) },
     workers: [{ name: 's-worker-0', addresses: ['10.3.2.10'] }],
     pools: [{ name: 'worker' }],
   });
-  await Promise.all([sim!.clusterVersion!.started, ...sim!.operators.map((o) => o.done)]);
-  const before = await cp.writes();
-  const run = await runAction(cp, { 'dry-run': 'true', nodes: 's-worker-0', 'machine-config-pools': 'worker', 'registry-storage': 'keep', 'stable-period': '0s' });
+  await Promise.all([sim.clusterVersion!.started, ...sim.operators.map((o) => o.done)]);
+  const before = await bed.cp.writes();
+  const run = await runAction(bed.cp, { 'dry-run': 'true', nodes: 's-worker-0', 'machine-config-pools': 'worker', 'registry-storage': 'keep', 'stable-period': '0s' });
   assert.equal(run.outputs.result, 'success', run.stdout);
-  assert.equal(await cp.writes(), before, 'a dry run writes nothing');
-  const cv = run.json<ClusterVersionOutput>('cluster-version');
+  assert.equal(await bed.cp.writes(), before, 'a dry run writes nothing');
+  const cv = run.json('cluster-version');
   assert.deepEqual([cv.completed, cv.progressing], [false, true]);
-  assert.deepEqual(run.json<PoolOutput[]>('machine-config-pools').map((p) => p.name), ['worker']);
+  assert.deepEqual(run.json('machine-config-pools').map((p) => p.name), ['worker']);
   assert.match(run.summary, /### Completion/);
   assert.match(run.summary, /ClusterVersion 4\.21\.0 \| no \|/);
 });

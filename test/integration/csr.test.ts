@@ -3,8 +3,10 @@
 // control plane and isolate themselves by node names.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { objectPath, PATHS } from '../../src/cluster/paths.ts';
+import { until } from '../env/until.ts';
 import { nodeIdentity, SIGNER, USAGES } from '../sim/common.ts';
-import { csrTestBed, runAction, startAction, type NodeOutput, type RefusedCsrOutput } from './harness.ts';
+import { csrTestBed, runAction, startAction } from './harness.ts';
 
 const { bed, install, readCsr, conditionTypes, nodeInputs } = csrTestBed();
 
@@ -22,13 +24,13 @@ test('two workers join, each approved in two phases, and go Ready; a late machin
   assert.equal(run.exitCode, 0, run.stdout);
   assert.equal(run.outputs.result, 'success');
   assert.equal(run.outputs['nodes-ready'], 'true');
-  const nodes = run.json<NodeOutput[]>('nodes');
+  const nodes = run.json('nodes');
   assert.deepEqual(nodes.map((n) => [n.name, n.ready, n.clientApproved, n.servingIssued]), [
     ['a-worker-0', true, true, true],
     ['a-worker-1', true, true, true],
     ['a-worker-late', true, true, true],
   ]);
-  const approved = run.json<string[]>('approved-csrs');
+  const approved = run.json('approved-csrs');
   for (const kubelet of sim.kubelets) {
     assert.ok(kubelet.clientCsrs.some((c) => approved.includes(c)), `${kubelet.name} client CSR approved`);
     assert.ok(kubelet.servingCsrs.some((c) => approved.includes(c)), `${kubelet.name} serving CSR approved`);
@@ -54,7 +56,7 @@ test('a node with three pending client CSRs gets them all approved, newest first
   assert.equal(kubelet.clientCsrs.length, 3);
   const run = await runAction(bed.cp, nodeInputs(['b-worker-0']));
   assert.equal(run.outputs.result, 'success', run.stdout);
-  const approved = run.json<string[]>('approved-csrs');
+  const approved = run.json('approved-csrs');
   const clientOrder = approved.filter((name) => kubelet.clientCsrs.includes(name));
   assert.deepEqual(clientOrder, [...kubelet.clientCsrs].reverse(), 'newest first');
   for (const name of kubelet.clientCsrs) assert.deepEqual(await conditionTypes(name), ['Approved']);
@@ -63,11 +65,11 @@ test('a node with three pending client CSRs gets them all approved, newest first
 test('the kubelet re-requests until approved: every request of the listed machine is approved', { timeout: 180_000 }, async () => {
   const sim = await install({ workers: [{ name: 'c-worker-0', addresses: ['10.1.2.10'] }], reRequestAfterMs: 1500 });
   const kubelet = sim.kubelet('c-worker-0');
-  while (kubelet.clientCsrs.length < 3) await new Promise((r) => setTimeout(r, 200));
+  await until(() => kubelet.clientCsrs.length >= 3, { message: 'c-worker-0 filed 3 client CSRs', timeoutMs: 15_000 });
   const run = await runAction(bed.cp, nodeInputs(['c-worker-0']));
   assert.equal(run.outputs.result, 'success', run.stdout);
   await sim.whenReady(['c-worker-0']);
-  const approved = run.json<string[]>('approved-csrs');
+  const approved = run.json('approved-csrs');
   assert.ok(kubelet.clientCsrs.filter((c) => approved.includes(c)).length >= 3);
 });
 
@@ -79,7 +81,7 @@ test('a listed machine that never boots gives result timeout, naming it and what
   assert.equal(run.outputs['nodes-ready'], 'false');
   assert.match(run.stdout, /::error::Nodes not Ready.*d-ghost \(no client CSR seen/);
   assert.doesNotMatch(run.stdout, /::error::.*d-worker-0 \(/);
-  const nodes = run.json<NodeOutput[]>('nodes');
+  const nodes = run.json('nodes');
   assert.deepEqual(nodes.find((n) => n.name === 'd-worker-0'), { name: 'd-worker-0', ready: true, clientApproved: true, servingIssued: true, clientCertificates: 1 });
   assert.deepEqual(nodes.find((n) => n.name === 'd-ghost'), { name: 'd-ghost', ready: false, clientApproved: false, servingIssued: false, clientCertificates: 0 });
   assert.match(run.summary, /timeout/);
@@ -119,8 +121,8 @@ test('forged requests stay Pending, are reported with their reason, and never de
   const run = await action.done;
   // e-pending never boots: the run ends in timeout, but every forgery has been seen by then.
   assert.equal(run.outputs.result, 'timeout', run.stdout);
-  const refused = run.json<RefusedCsrOutput[]>('refused-csrs');
-  const approved = run.json<string[]>('approved-csrs');
+  const refused = run.json('refused-csrs');
+  const approved = run.json('approved-csrs');
   for (const [name, reason] of Object.entries(expected)) {
     const entry = refused.find((r) => r.name === name);
     assert.ok(entry, `${name} (${reason}) reported as refused`);
@@ -139,21 +141,21 @@ test('dry-run approves nothing and reports the same set a real run approves', { 
   await sim.adversary.clientForUnlistedMachine('f-rogue');
   const dry = await runAction(bed.cp, nodeInputs(['f-worker-0', 'f-worker-1'], { 'dry-run': 'true' }));
   assert.equal(dry.outputs.result, 'success', dry.stdout);
-  const wouldApprove = dry.json<string[]>('approved-csrs');
+  const wouldApprove = dry.json('approved-csrs');
   assert.equal(wouldApprove.length, 3);
   for (const name of wouldApprove) assert.deepEqual(await conditionTypes(name), [], 'dry-run wrote nothing');
   assert.match(dry.stdout, /would approve client CSR/);
   const real = startAction(bed.cp, nodeInputs(['f-worker-0', 'f-worker-1']));
   const run = await real.done;
   assert.equal(run.outputs.result, 'success');
-  const approvedClients = run.json<string[]>('approved-csrs').filter((n) => sim.kubelets.some((k) => k.clientCsrs.includes(n)));
+  const approvedClients = run.json('approved-csrs').filter((n) => sim.kubelets.some((k) => k.clientCsrs.includes(n)));
   assert.deepEqual([...approvedClients].sort(), [...wouldApprove].sort());
 });
 
 test('the action identity cannot approve for another signer (least privilege holds)', { timeout: 180_000 }, async () => {
   const sim = await install({ workers: [] });
   const name = await sim.adversary.clusterAdminClientCert();
-  const response = await bed.cp.action.requestRaw('PUT', `/apis/certificates.k8s.io/v1/certificatesigningrequests/${name}/approval`, {
+  const response = await bed.cp.action.requestRaw('PUT', `${objectPath(PATHS.csrs, name)}/approval`, {
     body: { ...(await readCsr(name)), status: { conditions: [{ type: 'Approved', status: 'True', reason: 'x', message: 'x' }] } },
   });
   assert.equal(response.status, 403);
@@ -169,9 +171,9 @@ test('a scheduled re-run on a finished cluster approves serving renewals, refusi
   const stolen = await renewal(['10.1.6.10', '10.1.6.11']);
   const rerun = await runAction(bed.cp, nodeInputs(['g-worker-0', 'g-worker-1']));
   assert.equal(rerun.outputs.result, 'success', rerun.stdout);
-  assert.deepEqual(rerun.json<string[]>('approved-csrs'), [good]);
+  assert.deepEqual(rerun.json('approved-csrs'), [good]);
   assert.deepEqual(await conditionTypes(good), ['Approved']);
   assert.deepEqual(await conditionTypes(stolen), []);
-  const refused = rerun.json<RefusedCsrOutput[]>('refused-csrs').find((r) => r.name === stolen);
+  const refused = rerun.json('refused-csrs').find((r) => r.name === stolen);
   assert.equal(refused?.reason, 'san-of-other-node');
 });

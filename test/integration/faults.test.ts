@@ -4,15 +4,17 @@
 // outputs written.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { objectPath, PATHS } from '../../src/cluster/paths.ts';
 import { startControlPlane, type ControlPlane } from '../env/controlplane.ts';
 import { startProxy, withServer } from '../env/proxy.ts';
+import { untilObserved } from '../env/until.ts';
 import { startInstall, type SimulatedInstall } from '../sim/install.ts';
-import { runAction, sharedControlPlane, startAction, type ActionRun, type RefusedCsrOutput } from './harness.ts';
+import { runAction, sharedControlPlane, startAction, type ActionRun } from './harness.ts';
 
 const bed = sharedControlPlane();
 const tightInstalls: SimulatedInstall[] = [];
 
-const CSRS = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
+const CSRS = PATHS.csrs;
 const workers = (prefix: string, count: number, net: number, spreadMs = 0) =>
   Array.from({ length: count }, (_, i) => ({ name: `${prefix}-${i}`, addresses: [`10.2.${net}.${10 + i}`], startAfterMs: Math.round((spreadMs * i) / count) }));
 const inputs = (names: string[], extra: Record<string, string> = {}) => ({ nodes: names.join('\n'), 'wait-for-operators': 'false', 'nodes-timeout': '120s', ...extra });
@@ -30,11 +32,11 @@ async function install(target: ControlPlane, options: Parameters<typeof startIns
 async function assertOnlyValidApproved(target: ControlPlane, sim: SimulatedInstall, run: ActionRun, rogue: string): Promise<void> {
   assert.equal(run.outputs.result, 'success', run.stdout.slice(-3000));
   const legit = new Set(sim.kubelets.flatMap((k) => [...k.clientCsrs, ...k.servingCsrs]));
-  for (const name of run.json<string[]>('approved-csrs')) assert.ok(legit.has(name), `${name} approved by the action belongs to a kubelet`);
+  for (const name of run.json('approved-csrs')) assert.ok(legit.has(name), `${name} approved by the action belongs to a kubelet`);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const rogueCsr: any = await target.admin.request('GET', `${CSRS}/${rogue}`);
+  const rogueCsr: any = await target.admin.request('GET', objectPath(CSRS, rogue));
   assert.equal(rogueCsr.status?.conditions, undefined, 'the forged request stays Pending');
-  assert.ok(run.json<RefusedCsrOutput[]>('refused-csrs').some((r) => r.name === rogue && r.reason === 'node-not-listed'));
+  assert.ok(run.json('refused-csrs').some((r) => r.name === rogue && r.reason === 'node-not-listed'));
   for (const kubelet of sim.kubelets) assert.equal(kubelet.phase, 'ready', `${kubelet.name} Ready`);
 }
 
@@ -81,7 +83,7 @@ test('another approver approving the same CSRs at the same time (409, already ap
         if (!spec.some((w) => csr.spec.username === `system:node:${w.name}`) && csr.spec.signerName !== 'kubernetes.io/kube-apiserver-client-kubelet') continue;
         if (csr.metadata.name === rogue) continue;
         const body = { ...csr, status: { conditions: [{ type: 'Approved', status: 'True', reason: 'Other', message: 'competing approver' }] } };
-        const response = await bed.cp.admin.requestRaw('PUT', `${CSRS}/${csr.metadata.name}/approval`, { body });
+        const response = await bed.cp.admin.requestRaw('PUT', `${objectPath(CSRS, csr.metadata.name)}/approval`, { body });
         if (response.status === 200) approvedByOther++;
       }
       await new Promise((r) => setTimeout(r, 50));
@@ -99,7 +101,7 @@ test('the registry operator rewriting its Config between read and patch', { time
   await install(bed.cp, { registry: { rolloutMs: 300, faults: { rewriteBetweenReadAndPatch: { everyMs: 30 } } } });
   const run = await runAction(bed.cp, { 'wait-for-operators': 'false', 'registry-storage': 'emptyDir' });
   assert.equal(run.outputs.result, 'success', run.stdout);
-  assert.equal(run.json<{ ready: boolean }>('registry').ready, true);
+  assert.equal(run.json('registry').ready, true);
 });
 
 test('no signer: approved but never issued is reported, not hung', { timeout: 120_000 }, async () => {
@@ -109,7 +111,7 @@ test('no signer: approved but never issued is reported, not hung', { timeout: 12
     const run = await runAction(bed.cp, inputs(['s-worker-0'], { 'nodes-timeout': '8s' }));
     assert.equal(run.outputs.result, 'timeout');
     assert.match(run.stdout, /::error::Nodes not Ready.*s-worker-0 \(client CSR approved but no certificate issued \(is the cluster signer running\?\)\)/);
-    assert.ok(run.json<string[]>('approved-csrs').includes(sim.kubelet('s-worker-0').clientCsrs[0]!));
+    assert.ok(run.json('approved-csrs').includes(sim.kubelet('s-worker-0').clientCsrs[0]!));
   } finally {
     await bed.cp.startSigner();
   }
@@ -133,17 +135,19 @@ test('a role with one rule removed: the preflight names the rule, and nothing is
   await bed.cp.admin.request('PUT', path, { body: reduced });
   try {
     const sim = await install(bed.cp, { workers: [{ name: 'p-worker-0', addresses: ['10.2.6.10'] }] });
-    let run: ActionRun | undefined;
-    // RBAC changes reach the authorizer through its informer: wait until the preflight sees it.
-    for (let i = 0; i < 20; i++) {
-      run = await runAction(bed.cp, inputs(['p-worker-0'], { 'nodes-timeout': '10s' }));
-      if (/Missing permissions/.test(run.stdout)) break;
-    }
-    assert.equal(run!.outputs.result, 'error');
-    assert.match(run!.stdout, /::error::Missing permissions.*\{apiGroups: \["certificates\.k8s\.io"\], resources: \["signers"\], verbs: \["approve"\], resourceNames: \["kubernetes\.io\/kube-apiserver-client-kubelet"\]\}/);
-    assert.deepEqual(run!.json('approved-csrs'), []);
+    // RBAC changes reach the authorizer through its informer: wait until the identity is refused.
+    const review = { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: 'approve', group: 'certificates.k8s.io', resource: 'signers', name: 'kubernetes.io/kube-apiserver-client-kubelet' } } };
+    await untilObserved(
+      () => bed.cp.action.request<{ status?: { allowed?: boolean } }>('POST', PATHS.selfSubjectAccessReviews, { body: review }),
+      (answer) => !answer.status?.allowed,
+      { message: 'the action identity refused approve on the kubelet client signer after the ClusterRole changed', timeoutMs: 15_000 },
+    );
+    const run = await runAction(bed.cp, inputs(['p-worker-0'], { 'nodes-timeout': '10s' }));
+    assert.equal(run.outputs.result, 'error', run.stdout);
+    assert.match(run.stdout, /::error::Missing permissions.*\{apiGroups: \["certificates\.k8s\.io"\], resources: \["signers"\], verbs: \["approve"\], resourceNames: \["kubernetes\.io\/kube-apiserver-client-kubelet"\]\}/);
+    assert.deepEqual(run.json('approved-csrs'), []);
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const csr: any = await bed.cp.admin.request('GET', `${CSRS}/${sim.kubelet('p-worker-0').clientCsrs[0]}`);
+    const csr: any = await bed.cp.admin.request('GET', objectPath(CSRS, sim.kubelet('p-worker-0').clientCsrs[0]!));
     assert.equal(csr.status?.conditions, undefined, 'no partial work');
   } finally {
     await bed.cp.admin.request('PUT', path, { body: { ...role, metadata: { ...role.metadata, resourceVersion: undefined } } });

@@ -1,14 +1,45 @@
-// Runs the bundled action exactly as a GitHub runner does: INPUT_* variables, GITHUB_OUTPUT and
-// GITHUB_STEP_SUMMARY files, the kubeconfig of the least-privilege identity as the input.
-import { spawn, type ChildProcess } from 'node:child_process';
+// What every integration file shares: one control plane per file (tests isolate themselves by
+// object names), the bundled action run exactly as a GitHub runner runs it (INPUT_* variables,
+// GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, the least-privilege kubeconfig as the input), the
+// CLI, and the outputs typed from the report that writes them.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
-import { startControlPlane, type ControlPlane } from '../env/controlplane.ts';
+import { objectPath, PATHS } from '../../src/cluster/paths.ts';
+import type { RunReport } from '../../src/report/report.ts';
+import { parseDuration } from '../../src/settings/duration.ts';
+import { INPUTS } from '../../src/settings/inputs.ts';
+import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../env/controlplane.ts';
+import { killStartedProcesses, startProcess, type ProcessOptions, type ProcessRun, type RunningProcess } from '../env/process.ts';
 import { startInstall, type InstallOptions, type SimulatedInstall } from '../sim/install.ts';
 
 export const BUNDLE = new URL('../../dist/index.js', import.meta.url).pathname;
+export const CLI = new URL('../../dist/cli.js', import.meta.url).pathname;
+
+type Unset = Record<string, never>;
+
+/** The JSON outputs by name, as toOutputs() (src/report/report.ts) writes them from the report. */
+export interface JsonOutputs {
+  'approved-csrs': RunReport['approvedCsrs'];
+  'refused-csrs': RunReport['refusedCsrs'];
+  nodes: RunReport['nodes'];
+  'unstable-operators': Array<Pick<RunReport['unstableOperators'][number], 'name' | 'available' | 'progressing' | 'degraded' | 'message'>>;
+  registry: NonNullable<RunReport['registry']> | Unset;
+  'cluster-version': NonNullable<RunReport['clusterVersion']> | Unset;
+  'machine-config-pools': RunReport['pools'];
+}
+
+/** `--output json`: every output, the JSON ones decoded, the flags as booleans. */
+export type CliJson = JsonOutputs & {
+  result: RunReport['result'];
+  'nodes-ready': boolean;
+  'operators-stable': boolean;
+  'diagnostics-path': string;
+  'duration-seconds': number;
+};
+
+export const parseCliJson = (stdout: string): CliJson => JSON.parse(stdout) as CliJson;
 
 export interface ActionRun {
   exitCode: number | null;
@@ -19,16 +50,35 @@ export interface ActionRun {
   summary: string;
   /** The files of the diagnostics folder, by name, when the run wrote one. */
   diagnostics: Record<string, string>;
-  json<T = unknown>(name: string): T;
+  json<K extends keyof JsonOutputs>(name: K): JsonOutputs[K];
 }
 
 export interface RunningAction {
-  child: ChildProcess;
+  child: RunningProcess['child'];
   done: Promise<ActionRun>;
   stdoutSoFar(): string;
 }
 
-export function startAction(cp: ControlPlane | undefined, inputs: Record<string, string>, opts: { env?: Record<string, string>; identity?: 'action' | 'admin'; bundle?: string } = {}): RunningAction {
+export interface ActionOptions {
+  env?: Record<string, string>;
+  identity?: 'action' | 'admin';
+  /** Another build of the action to run instead of dist/index.js (the benchmark's baseline). */
+  bundle?: string;
+  /** Default: the run's own deadlines (nodes, operators, registry) and a minute. */
+  timeoutMs?: number;
+}
+
+/** A run still going this long after all of its own deadlines is hung. */
+const HUNG_AFTER_DEADLINES_MS = 60_000;
+
+function ownDeadlinesMs(inputs: Record<string, string>): number {
+  const ms = (name: 'nodes-timeout' | 'operators-timeout' | 'registry-timeout') => parseDuration(inputs[name] || (INPUTS.find((i) => i.name === name)?.default ?? '')) ?? 0;
+  const operators = inputs['wait-for-operators'] === 'false' ? 0 : ms('operators-timeout');
+  return ms('nodes-timeout') + operators + ms('registry-timeout') + HUNG_AFTER_DEADLINES_MS;
+}
+
+/** Starts dist/index.js with `inputs` (and the kubeconfig of `cp`, unless inputs has one). */
+export function startAction(cp: ControlPlane | undefined, inputs: Record<string, string>, opts: ActionOptions = {}): RunningAction {
   const dir = mkdtempSync(join(tmpdir(), 'ofi-run-'));
   const outputFile = join(dir, 'output');
   const summaryFile = join(dir, 'summary');
@@ -44,43 +94,39 @@ export function startAction(cp: ControlPlane | undefined, inputs: Record<string,
   };
   const all = { ...(cp ? { kubeconfig: cp.kubeconfig(opts.identity ?? 'action') } : {}), 'poll-interval': '2s', ...inputs };
   for (const [name, value] of Object.entries(all)) env[`INPUT_${name.toUpperCase()}`] = value;
-  const child = spawn(process.execPath, [opts.bundle ?? BUNDLE], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const done = new Promise<ActionRun>((resolve) => {
-    child.on('close', (exitCode, signal) => {
-      const outputs = parseOutputs(readFileSync(outputFile, 'utf8'));
-      const summary = readFileSync(summaryFile, 'utf8');
-      const diagnostics: Record<string, string> = {};
-      const path = outputs['diagnostics-path'];
-      if (path && existsSync(path)) {
-        for (const entry of readdirSync(path, { recursive: true, withFileTypes: true })) {
-          if (entry.isFile()) diagnostics[entry.name] = readFileSync(`${entry.parentPath}/${entry.name}`, 'utf8');
-        }
-      }
-      rmSync(dir, { recursive: true, force: true });
-      resolve({
-        exitCode,
-        signal,
-        stdout,
-        stderr,
-        outputs,
-        summary,
-        diagnostics,
-        json: <T>(name: string) => {
-          if (!(name in outputs)) throw new Error(`output ${name} not set; stdout:\n${stdout}`);
-          return JSON.parse(outputs[name]!) as T;
-        },
-      });
-    });
-  });
-  return { child, done, stdoutSoFar: () => stdout };
+  const started = startProcess(process.execPath, [opts.bundle ?? BUNDLE], { env, timeoutMs: opts.timeoutMs ?? ownDeadlinesMs(all) });
+  const done = started.done
+    .then((run) => actionRun(run, readFileSync(outputFile, 'utf8'), readFileSync(summaryFile, 'utf8')))
+    .finally(() => rmSync(dir, { recursive: true, force: true }));
+  return { child: started.child, done, stdoutSoFar: started.stdoutSoFar };
 }
 
-export function runAction(cp: ControlPlane | undefined, inputs: Record<string, string>, opts: { env?: Record<string, string>; identity?: 'action' | 'admin' } = {}): Promise<ActionRun> {
+export function runAction(cp: ControlPlane | undefined, inputs: Record<string, string>, opts: ActionOptions = {}): Promise<ActionRun> {
   return startAction(cp, inputs, opts).done;
+}
+
+function actionRun(run: ProcessRun, outputText: string, summary: string): ActionRun {
+  const outputs = parseOutputs(outputText);
+  const diagnostics: Record<string, string> = {};
+  const path = outputs['diagnostics-path'];
+  if (path && existsSync(path)) {
+    for (const entry of readdirSync(path, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) diagnostics[entry.name] = readFileSync(join(entry.parentPath, entry.name), 'utf8');
+    }
+  }
+  return {
+    exitCode: run.code,
+    signal: run.signal,
+    stdout: run.stdout,
+    stderr: run.stderr,
+    outputs,
+    summary,
+    diagnostics,
+    json: (name) => {
+      if (!(name in outputs)) throw new Error(`output ${name} not set; stdout:\n${run.stdout}`);
+      return JSON.parse(outputs[name]!);
+    },
+  };
 }
 
 /** GITHUB_OUTPUT holds `name<<delimiter\nvalue\ndelimiter` blocks. */
@@ -97,47 +143,65 @@ export function parseOutputs(text: string): Record<string, string> {
   return outputs;
 }
 
-export interface RefusedCsrOutput {
-  name: string;
-  signer: string;
-  requestor: string;
-  node: string;
-  reason: string;
+/** Starts dist/cli.js with `args` as given (the kubeconfig among them), HOME in `home`. */
+export function startCli(args: readonly string[], opts: { home: string; env?: Record<string, string>; timeoutMs?: number }): RunningProcess {
+  const options: ProcessOptions = { env: { PATH: process.env.PATH ?? '', HOME: opts.home, ...opts.env }, timeoutMs: opts.timeoutMs };
+  return startProcess(process.execPath, [CLI, ...args], options);
 }
 
-export interface NodeOutput {
-  name: string;
-  ready: boolean;
-  clientApproved: boolean;
-  servingIssued: boolean;
-  /** client certificates issued for the name on requests the run approved */
-  clientCertificates: number;
+export function runCli(args: readonly string[], opts: { home: string; env?: Record<string, string>; timeoutMs?: number }): Promise<ProcessRun> {
+  return startCli(args, opts).done;
+}
+
+export interface TestBed {
+  readonly cp: ControlPlane;
+  /** A directory for the file's tests (kubeconfigs, nodes files, HOME), removed after the last. */
+  readonly dir: string;
+  /** Resolves once the control plane is up: for a file's own before hook (node:test runs a file's before hooks concurrently). */
+  ready(): Promise<ControlPlane>;
+  /** A simulated install on the bed (no control-plane Nodes and no registry unless asked), stopped after the last test. */
+  install(options: InstallOptions): Promise<SimulatedInstall>;
+  /** Stops the installs started so far: for files whose tests take turns on singletons (the registry Config, ClusterVersion). */
+  stopInstalls(): Promise<void>;
 }
 
 /**
- * One control plane for a test file (started before its first test, stopped after its last) and
- * the simulated installs its tests start, stopped with it. Tests isolate themselves by names.
+ * One control plane for a test file: started before its first test, stopped after its last with
+ * the installs and processes its tests started. Tests isolate themselves by object names.
  */
-export function sharedControlPlane(): { readonly cp: ControlPlane; install(options: InstallOptions): Promise<SimulatedInstall> } {
+export function sharedControlPlane(options: ControlPlaneOptions = {}): TestBed {
+  let starting: Promise<ControlPlane> | undefined;
   let cp: ControlPlane | undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'ofi-bed-'));
   const installs: SimulatedInstall[] = [];
-  before(async () => {
-    cp = await startControlPlane();
-  });
+  const ready = () =>
+    (starting ??= startControlPlane(options).then((started) => {
+      cp = started;
+      return started;
+    }));
+  const stopInstalls = async () => {
+    await Promise.all(installs.splice(0).map((i) => i.stop()));
+  };
+  before(ready);
   after(async () => {
-    await Promise.all(installs.map((i) => i.stop()));
+    killStartedProcesses();
+    await stopInstalls();
     await cp?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
   return {
     get cp() {
-      if (!cp) throw new Error('the control plane is not started yet');
+      if (!cp) throw new Error('the control plane is not started yet: await bed.ready() in a before hook');
       return cp;
     },
-    async install(options) {
-      const sim = await startInstall(this.cp, { controlPlaneNodes: 0, registry: false, ...options });
+    dir,
+    ready,
+    async install(installOptions) {
+      const sim = await startInstall(await ready(), { controlPlaneNodes: 0, registry: false, ...installOptions });
       installs.push(sim);
       return sim;
     },
+    stopInstalls,
   };
 }
 
@@ -154,7 +218,7 @@ export function csrTestBed() {
     return bed.install({ controlPlaneNodes, ...options });
   };
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const readCsr = (name: string): Promise<any> => bed.cp.admin.request('GET', `/apis/certificates.k8s.io/v1/certificatesigningrequests/${name}`);
+  const readCsr = (name: string): Promise<any> => bed.cp.admin.request('GET', objectPath(PATHS.csrs, name));
   const conditionTypes = async (name: string): Promise<string[]> => ((await readCsr(name)).status?.conditions ?? []).map((c: { type: string }) => c.type);
   const nodeInputs = (lines: string[], extra: Record<string, string> = {}) => ({ nodes: lines.join('\n'), 'wait-for-operators': 'false', 'nodes-timeout': '90s', ...extra });
   return { bed, install, readCsr, conditionTypes, nodeInputs };

@@ -1,20 +1,16 @@
 // Bad input never reaches the cluster, secrets never reach the log, and a cancelled job still
 // reports: against the real API server, the bundled action under its least-privilege identity.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { startControlPlane, type ControlPlane } from '../env/controlplane.ts';
-import { startInstall, type SimulatedInstall } from '../sim/install.ts';
-import { runAction, startAction, type ActionRun } from './harness.ts';
+import { before, test } from 'node:test';
+import { objectPath, PATHS } from '../../src/cluster/paths.ts';
+import { untilObserved } from '../env/until.ts';
+import type { SimulatedInstall } from '../sim/install.ts';
+import { runAction, sharedControlPlane, startAction, type ActionRun } from './harness.ts';
 
-let cp: ControlPlane;
+const bed = sharedControlPlane();
 let sim: SimulatedInstall;
 before(async () => {
-  cp = await startControlPlane();
-  sim = await startInstall(cp, { controlPlaneNodes: 1, workers: [{ name: 'i-worker-0', addresses: ['10.3.0.10'] }], registry: {} });
-});
-after(async () => {
-  await sim?.stop();
-  await cp?.stop();
+  sim = await bed.install({ controlPlaneNodes: 1, workers: [{ name: 'i-worker-0', addresses: ['10.3.0.10'] }], registry: {} });
 });
 
 const valid = { nodes: 'i-worker-0', 'wait-for-operators': 'false', 'nodes-timeout': '60s', 'registry-storage': 'emptyDir' };
@@ -47,20 +43,20 @@ const badInputs: Array<[string, Record<string, string>, RegExp]> = [
 ];
 
 test('every malformed input fails with its name and the accepted forms, and writes nothing', { timeout: 300_000 }, async () => {
-  const before = await cp.writes();
+  const before = await bed.cp.writes();
   for (const [label, override, message] of badInputs) {
-    const run = await runAction(cp, { ...valid, ...override });
+    const run = await runAction(bed.cp, { ...valid, ...override });
     assert.equal(run.exitCode, 1, `${label}: exit code`);
     assert.equal(run.outputs.result, 'error', `${label}: result`);
     assert.match(run.stdout, message, `${label}: message`);
     assert.match(run.stdout, /::error::/, label);
   }
-  assert.equal(await cp.writes(), before, 'no write reached the API server');
+  assert.equal(await bed.cp.writes(), before, 'no write reached the API server');
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const config: any = await cp.admin.request('GET', '/apis/imageregistry.operator.openshift.io/v1/configs/cluster');
+  const config: any = await bed.cp.admin.request('GET', PATHS.registryConfig);
   assert.equal(config.spec.managementState, 'Removed');
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const csr: any = await cp.admin.request('GET', `/apis/certificates.k8s.io/v1/certificatesigningrequests/${sim.kubelet('i-worker-0').clientCsrs[0]}`);
+  const csr: any = await bed.cp.admin.request('GET', objectPath(PATHS.csrs, sim.kubelet('i-worker-0').clientCsrs[0]!));
   assert.equal(csr.status?.conditions, undefined);
 });
 
@@ -69,11 +65,11 @@ const visible = (run: ActionRun) =>
   [run.stdout.replace(/^::add-mask::.*$/gm, ''), run.stderr, JSON.stringify(run.outputs), run.summary].join('\n');
 
 test('tokens, keys, certificates and the kubeconfig never reach the log, in debug and on errors', { timeout: 300_000 }, async () => {
-  const token = cp.actionToken;
-  const kubeconfig = cp.kubeconfig('action');
+  const token = bed.cp.actionToken;
+  const kubeconfig = bed.cp.kubeconfig('action');
   const runs = [
     // success with debug logging, approvals and a registry change
-    await runAction(cp, { ...valid, 'registry-storage': 'keep' }, { env: { ACTIONS_STEP_DEBUG: 'true', RUNNER_DEBUG: '1' } }),
+    await runAction(bed.cp, { ...valid, 'registry-storage': 'keep' }, { env: { ACTIONS_STEP_DEBUG: 'true', RUNNER_DEBUG: '1' } }),
     // a failure built from an API error (bad token: 401) and one from a forbidden call
     await runAction(undefined, { ...valid, kubeconfig: kubeconfig.replace(token, `${token}x`) }, { env: { RUNNER_DEBUG: '1' } }),
     await runAction(undefined, { ...valid, kubeconfig: Buffer.from(kubeconfig).toString('base64'), nodes: 'i-worker-9', 'nodes-timeout': '3s' }, { env: { RUNNER_DEBUG: '1' } }),
@@ -94,8 +90,8 @@ test('tokens, keys, certificates and the kubeconfig never reach the log, in debu
 });
 
 test('SIGTERM mid-run: exits non-zero within seconds, with outputs and the summary written', { timeout: 120_000 }, async () => {
-  const action = startAction(cp, { ...valid, nodes: 'i-worker-0\ni-never', 'registry-storage': 'keep', 'nodes-timeout': '10m' });
-  while (!/\[nodes\]/.test(action.stdoutSoFar())) await new Promise((r) => setTimeout(r, 100));
+  const action = startAction(bed.cp, { ...valid, nodes: 'i-worker-0\ni-never', 'registry-storage': 'keep', 'nodes-timeout': '10m' });
+  await untilObserved(action.stdoutSoFar, (log) => /\[nodes\]/.test(log), { message: 'the nodes phase started', timeoutMs: 30_000 });
   await new Promise((r) => setTimeout(r, 1500));
   const signalled = Date.now();
   action.child.kill('SIGTERM');
@@ -104,7 +100,7 @@ test('SIGTERM mid-run: exits non-zero within seconds, with outputs and the summa
   assert.notEqual(run.exitCode, 0);
   assert.equal(run.outputs.result, 'error');
   assert.match(run.stdout, /::error::Cancelled/);
-  const nodes = run.json<Array<{ name: string }>>('nodes');
+  const nodes = run.json('nodes');
   assert.deepEqual(nodes.map((n) => n.name), ['i-worker-0', 'i-never']);
   assert.match(run.summary, /i-never/);
 });

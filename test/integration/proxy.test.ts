@@ -3,29 +3,21 @@
 // kubeconfig resolves nowhere (.invalid); only the proxy knows where it is, so a run that succeeds
 // sent every request (lists, watches, approvals) through the proxy.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { outsideAddress, startConnectProxy, startForwarder, type ConnectProxy } from '../env/connect-proxy.ts';
-import { startControlPlane, type ControlPlane } from '../env/controlplane.ts';
-import { startInstall, type SimulatedInstall } from '../sim/install.ts';
+import { runCli as runCliIn, sharedControlPlane } from './harness.ts';
 
-const CLI = new URL('../../dist/cli.js', import.meta.url).pathname;
 const NOWHERE = 'api.ofi-test.invalid';
 const USER = 'ofi-proxy-user';
 const PASSWORD = 'proxy-Secret-42';
-let cp: ControlPlane;
+const bed = sharedControlPlane();
 let apiPort: number;
 let proxy: ConnectProxy;
-let dir: string;
-const installs: SimulatedInstall[] = [];
 
 before(async () => {
-  cp = await startControlPlane();
-  apiPort = Number(new URL(cp.url).port);
-  dir = mkdtempSync(join(tmpdir(), 'ofi-proxy-'));
+  apiPort = Number(new URL((await bed.ready()).url).port);
   // The proxy resolves the .invalid name to the API server; everything else as asked.
   proxy = await startConnectProxy({
     map: (host, port) => (host === NOWHERE ? { host: '127.0.0.1', port: apiPort } : { host, port }),
@@ -33,14 +25,12 @@ before(async () => {
   });
 });
 after(async () => {
-  await Promise.all(installs.map((i) => i.stop()));
   await proxy?.close();
-  await cp?.stop();
 });
 
 /** The action's kubeconfig for `server`; the serving certificate names localhost, so that is the name TLS checks. */
 function kubeconfig(name: string, server: string, extra: { proxyUrl?: string } = {}): string {
-  const file = join(dir, `${name}.yaml`);
+  const file = join(bed.dir, `${name}.yaml`);
   const yaml = [
     'apiVersion: v1',
     'kind: Config',
@@ -48,13 +38,13 @@ function kubeconfig(name: string, server: string, extra: { proxyUrl?: string } =
     '- name: c',
     '  cluster:',
     `    server: ${server}`,
-    `    certificate-authority-data: ${Buffer.from(cp.caPem).toString('base64')}`,
+    `    certificate-authority-data: ${Buffer.from(bed.cp.caPem).toString('base64')}`,
     '    tls-server-name: localhost',
     ...(extra.proxyUrl ? [`    proxy-url: ${extra.proxyUrl}`] : []),
     'users:',
     '- name: u',
     '  user:',
-    `    token: ${cp.actionToken}`,
+    `    token: ${bed.cp.actionToken}`,
     'contexts:',
     '- name: ctx',
     '  context: {cluster: c, user: u}',
@@ -65,15 +55,7 @@ function kubeconfig(name: string, server: string, extra: { proxyUrl?: string } =
   return file;
 }
 
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
-  const started = Date.now();
-  const child = spawn(process.execPath, [CLI, '--poll-interval', '2s', ...args], { env: { PATH: process.env.PATH ?? '', HOME: dir, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c) => (stdout += c));
-  child.stderr.on('data', (c) => (stderr += c));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started })));
-}
+const runCli = (args: string[], env: Record<string, string>) => runCliIn(['--poll-interval', '2s', ...args], { home: bed.dir, env });
 
 /** A dry run over one listed machine: a preflight, a list and a watch of CSRs and Nodes, nothing written. */
 const QUICK = ['--nodes', 'p-nobody', '--dry-run', '--no-wait-for-operators'];
@@ -81,8 +63,7 @@ const withCredentials = () => `http://${USER}:${PASSWORD}@127.0.0.1:${proxy.port
 const masked = () => `http://***@127.0.0.1:${proxy.port}`;
 
 test('through HTTPS_PROXY (with credentials): a machine joins and goes Ready; the proxy saw the tunnels; the password never shows', { timeout: 180_000 }, async (t) => {
-  const sim = await startInstall(cp, { controlPlaneNodes: 0, registry: false, workers: [{ name: 'p-worker-0', addresses: ['10.4.7.10'] }] });
-  installs.push(sim);
+  await bed.install({ workers: [{ name: 'p-worker-0', addresses: ['10.4.7.10'] }] });
   const before = proxy.tunnels.length;
   const run = await runCli(['--kubeconfig', kubeconfig('env', `https://${NOWHERE}:${apiPort}`), '--nodes', 'p-worker-0 10.4.7.10', '--no-wait-for-operators', '--nodes-timeout', '2m'], {
     HTTPS_PROXY: withCredentials(),

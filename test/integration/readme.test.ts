@@ -10,19 +10,18 @@
 // fails here. Blocks without the marker (installation, systemd, oc commands) are not run; their
 // flags are checked against --help by test/unit/docs.test.ts.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { startControlPlane, type ControlPlane } from '../env/controlplane.ts';
-import { startInstall, type SimulatedInstall } from '../sim/install.ts';
+import { before, test } from 'node:test';
+import { objectPath, PATHS } from '../../src/cluster/paths.ts';
+import { runProcess, type ProcessRun } from '../env/process.ts';
+import type { SimulatedInstall } from '../sim/install.ts';
 import { fencedBlocks } from '../unit/markdown.ts';
+import { CLI, parseCliJson, sharedControlPlane } from './harness.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const CLI = join(ROOT, 'dist/cli.js');
-const CONFIG = '/apis/imageregistry.operator.openshift.io/v1/configs/cluster';
-const PVCS = '/api/v1/namespaces/openshift-image-registry/persistentvolumeclaims';
+const CONFIG = PATHS.registryConfig;
+const PVCS = PATHS.registryPvcs;
 
 const runnable = new Map<string, string>();
 for (const block of fencedBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'))) {
@@ -42,14 +41,12 @@ function toScript(block: string): string {
   return script;
 }
 
-let cp: ControlPlane;
+const bed = sharedControlPlane();
 let sim: SimulatedInstall;
 let rogue: string;
-const dirs: string[] = [];
 
 before(async () => {
-  cp = await startControlPlane();
-  sim = await startInstall(cp, {
+  sim = await bed.install({
     controlPlaneNodes: 3,
     workers: [
       { name: 'worker-0', addresses: ['10.0.1.20'] },
@@ -59,37 +56,18 @@ before(async () => {
   });
   rogue = await sim.adversary.clientForUnlistedMachine('rogue-0');
 });
-after(async () => {
-  await sim?.stop();
-  await cp?.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  dir: string;
-}
-
-function runExample(name: string): Promise<Run> {
+/** Runs the example in a directory of its own (under the bed's, removed with it). */
+async function runExample(name: string): Promise<ProcessRun & { dir: string }> {
   const block = runnable.get(name);
   assert.ok(block, `README.md has no sh block marked "# runnable-example: ${name}"`);
-  const dir = mkdtempSync(join(tmpdir(), `ofi-readme-${name}-`));
-  dirs.push(dir);
-  const child = spawn('bash', ['-c', toScript(block)], {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? '', HOME: dir, OFI_NODE: process.execPath, OFI_CLI: CLI, OFI_KUBECONFIG: cp.writeKubeconfig('action') },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c) => (stdout += c));
-  child.stderr.on('data', (c) => (stderr += c));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr, dir })));
+  const dir = mkdtempSync(join(bed.dir, `readme-${name}-`));
+  const env = { PATH: process.env.PATH ?? '', HOME: dir, OFI_NODE: process.execPath, OFI_CLI: CLI, OFI_KUBECONFIG: bed.cp.writeKubeconfig('action') };
+  return { ...(await runProcess('bash', ['-c', toScript(block)], { cwd: dir, env })), dir };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const get = (path: string): Promise<any> => cp.admin.request('GET', path);
+const get = (path: string): Promise<any> => bed.cp.admin.request('GET', path);
 
 test('the README marks exactly the examples this test knows how to check', () => {
   assert.deepEqual([...runnable.keys()].sort(), ['audit', 'finish', 'help']);
@@ -109,19 +87,23 @@ test('README "audit": the dry-run lists what it would approve and refuse, and wr
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stdout, '', 'the JSON went to audit.json');
   assert.match(run.stderr, /dry-run: nothing will be written/);
-  const audit = JSON.parse(readFileSync(join(run.dir, 'audit.json'), 'utf8'));
+  const audit = parseCliJson(readFileSync(join(run.dir, 'audit.json'), 'utf8'));
   assert.equal(audit.result, 'success');
-  const clientCsrs = ['worker-0', 'worker-1'].map((n) => sim.kubelet(n).liveCsr);
+  const clientCsrs = ['worker-0', 'worker-1'].map((n) => {
+    const csr = sim.kubelet(n).liveCsr;
+    assert.ok(csr, `${n} filed a client CSR`);
+    return csr;
+  });
   assert.deepEqual([...audit['approved-csrs']].sort(), [...clientCsrs].sort(), 'would approve the client request of each listed worker');
   assert.deepEqual(
-    audit['refused-csrs'].map((r: { name: string; node: string; reason: string }) => [r.name, r.node, r.reason]),
+    audit['refused-csrs'].map((r) => [r.name, r.node, r.reason]),
     [[rogue, 'rogue-0', 'node-not-listed']],
   );
   assert.deepEqual(audit.registry, { managementState: 'Managed', storage: 'pvc', claim: 'image-registry-storage', rolloutStrategy: 'Recreate', replicas: 1, ready: false, changed: false });
   assert.match(run.stderr, /would create PersistentVolumeClaim image-registry-storage \(100Gi, ReadWriteOnce\)/);
 
   // nothing written: the CSRs are still Pending, the registry still Removed, no claim
-  for (const name of [...clientCsrs, rogue]) assert.equal((await get(`/apis/certificates.k8s.io/v1/certificatesigningrequests/${name}`)).status?.conditions, undefined, `${name} still Pending`);
+  for (const name of [...clientCsrs, rogue]) assert.equal((await get(objectPath(PATHS.csrs, name))).status?.conditions, undefined, `${name} still Pending`);
   assert.equal((await get(CONFIG)).spec.managementState, 'Removed');
   assert.deepEqual((await get(PVCS)).items, []);
 });
@@ -137,7 +119,7 @@ test('README "finish": nodes Ready and the registry on a ReadWriteOnce thin-csi 
   assert.match(run.stdout, /timeline:/);
   assert.match(run.stdout, /^nodes Ready, registry ready$/m, 'the case statement saw exit code 0');
   assert.ok(!existsSync(join(run.dir, 'diagnostics')), 'no diagnostics on success');
-  assert.ok(!run.stdout.includes(cp.actionToken) && !run.stderr.includes(cp.actionToken), 'the token is never printed');
+  assert.ok(!run.stdout.includes(bed.cp.actionToken) && !run.stderr.includes(bed.cp.actionToken), 'the token is never printed');
 
   await sim.whenReady(['worker-0', 'worker-1'], 5_000);
   const config = await get(CONFIG);
@@ -145,9 +127,9 @@ test('README "finish": nodes Ready and the registry on a ReadWriteOnce thin-csi 
   assert.equal(config.spec.rolloutStrategy, 'Recreate');
   assert.equal(config.spec.replicas, 1);
   assert.deepEqual(config.spec.storage.pvc, { claim: 'image-registry-storage' });
-  const claim = await get(`${PVCS}/image-registry-storage`);
+  const claim = await get(objectPath(PVCS, 'image-registry-storage'));
   assert.equal(claim.spec.storageClassName, 'thin-csi');
   assert.deepEqual(claim.spec.accessModes, ['ReadWriteOnce']);
   assert.equal(claim.spec.resources.requests.storage, '100Gi');
-  assert.equal((await get(`/apis/certificates.k8s.io/v1/certificatesigningrequests/${rogue}`)).status?.conditions, undefined, 'the forged request is still Pending');
+  assert.equal((await get(objectPath(PATHS.csrs, rogue))).status?.conditions, undefined, 'the forged request is still Pending');
 });

@@ -4,8 +4,9 @@
 // request is approved. And a second client certificate for one name is reported.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { objectPath, PATHS } from '../../src/cluster/paths.ts';
 import { call, nodeIdentity, SIGNER, USAGES } from '../sim/common.ts';
-import { csrTestBed, runAction, type NodeOutput, type RefusedCsrOutput } from './harness.ts';
+import { csrTestBed, runAction } from './harness.ts';
 
 const { bed, install, readCsr, conditionTypes, nodeInputs } = csrTestBed();
 
@@ -26,13 +27,13 @@ test('a node that writes other names into its own status gets no certificate for
     { type: 'InternalDNS', address: 'kubernetes.default.svc' },
     { type: 'InternalIP', address: '127.0.0.1' },
   ];
-  await call(sim.ctx, 'PATCH', `/api/v1/nodes/${node}/status`, {
+  await call(sim.ctx, 'PATCH', `${objectPath(PATHS.nodes, node)}/status`, {
     body: { status: { addresses: claimed } },
     contentType: 'application/merge-patch+json',
     impersonate: nodeIdentity(node),
   });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const status = await bed.cp.admin.request<any>('GET', `/api/v1/nodes/${node}`);
+  const status = await bed.cp.admin.request<any>('GET', objectPath(PATHS.nodes, node));
   assert.deepEqual(
     status.status.addresses.map((a: { address: string }) => a.address).sort(),
     claimed.map((a) => a.address).sort(),
@@ -57,8 +58,8 @@ test('a node that writes other names into its own status gets no certificate for
   // A scheduled renewal run: the node is Ready, so the run decides what is pending and ends.
   const run = await runAction(bed.cp, nodeInputs([node]));
   assert.equal(run.outputs.result, 'success', run.stdout);
-  const approved = run.json<string[]>('approved-csrs');
-  const refused = run.json<RefusedCsrOutput[]>('refused-csrs');
+  const approved = run.json('approved-csrs');
+  const refused = run.json('refused-csrs');
   assert.deepEqual(approved, [honest], 'only the honest request is approved');
   assert.ok((await readCsr(honest)).status?.certificate, 'and the signer issued it');
   for (const [name, reason] of Object.entries(forged)) {
@@ -79,7 +80,7 @@ test('a second client certificate for one node name is a warning, and counted in
   await install({ workers: [{ name: 'h-worker-1', addresses: ['10.3.1.10'], preexistingClientCsrs: 2 }, { name: 'h-worker-2', addresses: ['10.3.1.11'] }] });
   const run = await runAction(bed.cp, nodeInputs(['h-worker-1 10.3.1.10 h-worker-1', 'h-worker-2']));
   assert.equal(run.outputs.result, 'success', run.stdout);
-  const nodes = run.json<NodeOutput[]>('nodes');
+  const nodes = run.json('nodes');
   assert.deepEqual(
     nodes.map((n) => [n.name, n.clientCertificates]),
     [

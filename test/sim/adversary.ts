@@ -3,7 +3,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { buildCsr } from './csr-builder.ts';
 import type { CsrSpec } from './csr-builder.ts';
-import { BOOTSTRAPPER, CSR_PATH, SIGNER, USAGES, call, csrObject, isStatus, nodeIdentity } from './common.ts';
+import { PATHS } from '../../src/cluster/paths.ts';
+import { BOOTSTRAPPER, SIGNER, USAGES, call, csrObject, isStatus, nodeIdentity } from './common.ts';
 import type { Identity, SimContext } from './common.ts';
 
 /** Some service account that can create CSRs (a binding the adversary makes itself). */
@@ -36,7 +37,7 @@ export class Adversary {
   async file(label: string, f: Forgery): Promise<string> {
     if (f.identity.user === ATTACKER.user) await this.#attackerMayCreateCsrs();
     const body = this.#ctx.meter.track(() => csrObject(buildCsr(f.spec).pem, f.signerName, f.usages));
-    const csr = await call<any>(this.#ctx, 'POST', CSR_PATH, { body, impersonate: f.identity });
+    const csr = await call<any>(this.#ctx, 'POST', PATHS.csrs, { body, impersonate: f.identity });
     const name: string = csr.metadata.name;
     this.filed.push(name);
     this.#ctx.log.emit('forged-csr', label, { csr: name });

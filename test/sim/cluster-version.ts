@@ -3,10 +3,12 @@
 // (DOMAIN 7b). Objects follow OpenShift's schema (status.desired, versionHash, availableUpdates
 // and observedGeneration are required).
 import crypto from 'node:crypto';
+import { CLUSTER_VERSION_NAME, objectPath, PATHS } from '../../src/cluster/paths.ts';
 import { call, isStatus, k8sTime, runSteps, withTransitionTimes } from './common.ts';
 import type { Condition, ConditionStatus, SimContext } from './common.ts';
 
-export const CLUSTER_VERSIONS_PATH = '/apis/config.openshift.io/v1/clusterversions';
+const VERSION_PATH = objectPath(PATHS.clusterVersions, CLUSTER_VERSION_NAME);
+
 
 /** The capabilities of OpenShift 4.21's vCurrent set (DOMAIN 7). */
 export const KNOWN_CAPABILITIES: readonly string[] = [
@@ -91,19 +93,19 @@ export function simulateClusterVersion(ctx: SimContext, opts: ClusterVersionOpti
     };
     // PUT, not a merge patch: in a merge patch the required nulls (completionTime of a Partial
     // entry, availableUpdates) would delete their fields.
-    const current = await call<object>(ctx, 'GET', `${CLUSTER_VERSIONS_PATH}/version`, { stopped: () => stopped });
-    await call(ctx, 'PUT', `${CLUSTER_VERSIONS_PATH}/version/status`, { body: { ...current, status }, stopped: () => stopped });
+    const current = await call<object>(ctx, 'GET', VERSION_PATH, { stopped: () => stopped });
+    await call(ctx, 'PUT', `${VERSION_PATH}/status`, { body: { ...current, status }, stopped: () => stopped });
     ctx.log.emit('cluster-version-step', 'version', { detail: conditions.slice(0, 3).map((c) => `${c.type}=${c.status}`).join(' ') });
   };
 
   const run = async (): Promise<void> => {
     try {
-      const created = await call<{ metadata: { generation: number } }>(ctx, 'POST', CLUSTER_VERSIONS_PATH, {
-        body: { apiVersion: 'config.openshift.io/v1', kind: 'ClusterVersion', metadata: { name: 'version' }, spec: { clusterID: crypto.randomUUID() } },
+      const created = await call<{ metadata: { generation: number } }>(ctx, 'POST', PATHS.clusterVersions, {
+        body: { apiVersion: 'config.openshift.io/v1', kind: 'ClusterVersion', metadata: { name: CLUSTER_VERSION_NAME }, spec: { clusterID: crypto.randomUUID() } },
         stopped: () => stopped,
       }).catch(async (e) => {
         if (!isStatus(e, 409)) throw e;
-        return call<{ metadata: { generation: number } }>(ctx, 'GET', `${CLUSTER_VERSIONS_PATH}/version`);
+        return call<{ metadata: { generation: number } }>(ctx, 'GET', VERSION_PATH);
       });
       await runSteps(opts.steps ?? completesAfter(500), timers, () => stopped, async (step) => {
         await apply(step, created.metadata.generation);

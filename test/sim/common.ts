@@ -1,4 +1,5 @@
 // Plumbing shared by the simulator: CPU accounting, the event log, retries, identities, conditions.
+import { PATHS } from '../../src/cluster/paths.ts';
 import { KubeApiError } from '../env/client.ts';
 import type { KubeClient, RequestOptions } from '../env/client.ts';
 
@@ -178,7 +179,8 @@ export function kubeletUsages(kind: 'client' | 'serving', keyType: 'ec' | 'rsa')
   return kind === 'client' ? USAGES.client : USAGES.serving;
 }
 
-export const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
+/** PATHS.csrs under the name scripts/soak imports. */
+export const CSR_PATH = PATHS.csrs;
 
 export function csrObject(pem: string, signerName: string, usages: string[]): object {
   return {

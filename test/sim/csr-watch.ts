@@ -1,6 +1,6 @@
 // The one CSR watch of the simulator: dispatches each event to the kubelet that filed the CSR.
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { CSR_PATH } from './common.ts';
+import { PATHS } from '../../src/cluster/paths.ts';
 import type { SimContext } from './common.ts';
 import { Informer } from './informer.ts';
 
@@ -16,7 +16,7 @@ export class CsrWatch {
   readonly #informer: Informer;
 
   constructor(ctx: SimContext) {
-    this.#informer = new Informer(ctx, CSR_PATH, (type, csr) => {
+    this.#informer = new Informer(ctx, PATHS.csrs, (type, csr) => {
       const name: string = csr.metadata.name;
       if (type === 'DELETED') {
         this.#latest.delete(name);

@@ -1,5 +1,6 @@
 // A user-provisioned install as the API server sees it: control-plane Nodes already Ready,
 // worker kubelets asking for certificates, ClusterOperators converging, the registry operator.
+import { objectPath, PATHS } from '../../src/cluster/paths.ts';
 import type { ControlPlane } from '../env/controlplane.ts';
 import { Adversary } from './adversary.ts';
 import { call, isStatus, k8sTime, newContext } from './common.ts';
@@ -196,11 +197,11 @@ async function readyNode(ctx: SimContext, name: string, address: string): Promis
     'node-role.kubernetes.io/master': '',
     'node-role.kubernetes.io/control-plane': '',
   };
-  await call(ctx, 'POST', '/api/v1/nodes', { body: { apiVersion: 'v1', kind: 'Node', metadata: { name, labels } } }).catch((e) => {
+  await call(ctx, 'POST', PATHS.nodes, { body: { apiVersion: 'v1', kind: 'Node', metadata: { name, labels } } }).catch((e) => {
     if (!isStatus(e, 409)) throw e;
   });
   const now = k8sTime();
-  await call(ctx, 'PATCH', `/api/v1/nodes/${name}/status`, {
+  await call(ctx, 'PATCH', `${objectPath(PATHS.nodes, name)}/status`, {
     body: {
       status: {
         addresses: [{ type: 'InternalIP', address }, { type: 'Hostname', address: name }],

@@ -1,7 +1,8 @@
 // One simulated machine: the kubelet's TLS bootstrap and certificate manager as seen from the API.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { buildCsr } from './csr-builder.ts';
-import { BOOTSTRAPPER, CSR_PATH, SIGNER, StoppedError, call, csrObject, isStatus, k8sTime, kubeletUsages, nodeIdentity, sleep } from './common.ts';
+import { objectPath, PATHS } from '../../src/cluster/paths.ts';
+import { BOOTSTRAPPER, SIGNER, StoppedError, call, csrObject, isStatus, k8sTime, kubeletUsages, nodeIdentity, sleep } from './common.ts';
 import type { Identity, SimContext } from './common.ts';
 import { csrCondition } from './csr-watch.ts';
 import type { CsrWatch } from './csr-watch.ts';
@@ -43,7 +44,6 @@ export interface KubeletTimes {
 
 type CertKind = 'client' | 'serving';
 
-const NODES_PATH = '/api/v1/nodes';
 
 export class Kubelet {
   readonly name: string;
@@ -132,7 +132,7 @@ export class Kubelet {
       const { pem } = buildCsr(spec);
       return csrObject(pem, kind === 'client' ? SIGNER.kubeletClient : SIGNER.kubeletServing, kubeletUsages(kind, keyType));
     });
-    const created = await call<any>(this.#ctx, 'POST', CSR_PATH, { body, impersonate: identity, stopped: () => this.#stopped });
+    const created = await call<any>(this.#ctx, 'POST', PATHS.csrs, { body, impersonate: identity, stopped: () => this.#stopped });
     const name: string = created.metadata.name;
     (kind === 'client' ? this.clientCsrs : this.servingCsrs).push(name);
     const key = kind === 'client' ? 'clientCsrCreated' : 'servingCsrCreated';
@@ -203,11 +203,11 @@ export class Kubelet {
     const selfSettable = Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith('node-role.kubernetes.io/')));
     const role = { 'node-role.kubernetes.io/worker': '', ...labels };
     try {
-      await call(this.#ctx, 'POST', NODES_PATH, { body: { apiVersion: 'v1', kind: 'Node', metadata: { name: this.name, labels: selfSettable } }, impersonate, stopped });
+      await call(this.#ctx, 'POST', PATHS.nodes, { body: { apiVersion: 'v1', kind: 'Node', metadata: { name: this.name, labels: selfSettable } }, impersonate, stopped });
     } catch (e) {
       if (!isStatus(e, 409)) throw e; // a Node left from an earlier life of this machine is reused
     }
-    await call(this.#ctx, 'PATCH', `${NODES_PATH}/${this.name}`, { body: { metadata: { labels: role } }, contentType: 'application/merge-patch+json', stopped });
+    await call(this.#ctx, 'PATCH', objectPath(PATHS.nodes, this.name), { body: { metadata: { labels: role } }, contentType: 'application/merge-patch+json', stopped });
     await this.#patchStatus({
       addresses: [...this.addresses.map((a) => ({ type: 'InternalIP', address: a })), { type: 'Hostname', address: this.name }],
       conditions: [readyCondition(false)],
@@ -228,7 +228,7 @@ export class Kubelet {
   }
 
   #patchStatus(status: object): Promise<unknown> {
-    return call(this.#ctx, 'PATCH', `${NODES_PATH}/${this.name}/status`, {
+    return call(this.#ctx, 'PATCH', `${objectPath(PATHS.nodes, this.name)}/status`, {
       body: { status },
       contentType: 'application/merge-patch+json',
       impersonate: nodeIdentity(this.name),

@@ -3,11 +3,11 @@
 // turned Ready (the time its MachineConfig takes to apply). The pool is Updated once every
 // machine is; `degraded` scripts a Degraded pool.
 /* eslint-disable @typescript-eslint/no-explicit-any */
+import { objectPath, PATHS } from '../../src/cluster/paths.ts';
 import { call, isStatus, withTransitionTimes } from './common.ts';
 import type { Condition, SimContext } from './common.ts';
 import { Informer } from './informer.ts';
 
-export const MACHINE_CONFIG_POOLS_PATH = '/apis/machineconfiguration.openshift.io/v1/machineconfigpools';
 
 export interface PoolOptions {
   /** default `worker`: Nodes labelled node-role.kubernetes.io/<name> */
@@ -37,7 +37,7 @@ export class MachineConfigPoolOperator {
   }
 
   async start(): Promise<void> {
-    await call(this.#ctx, 'POST', MACHINE_CONFIG_POOLS_PATH, {
+    await call(this.#ctx, 'POST', PATHS.machineConfigPools, {
       body: {
         apiVersion: 'machineconfiguration.openshift.io/v1',
         kind: 'MachineConfigPool',
@@ -50,7 +50,7 @@ export class MachineConfigPoolOperator {
     }).catch((e) => {
       if (!isStatus(e, 409)) throw e;
     });
-    this.#informer = new Informer(this.#ctx, `/api/v1/nodes?labelSelector=node-role.kubernetes.io%2F${this.name}`, (type, node) => this.#onNode(type, node));
+    this.#informer = new Informer(this.#ctx, `${PATHS.nodes}?labelSelector=node-role.kubernetes.io%2F${this.name}`, (type, node) => this.#onNode(type, node));
     await this.#informer.start();
     this.#publish();
   }
@@ -104,8 +104,8 @@ export class MachineConfigPoolOperator {
     this.#conditions = next;
     this.#writing = this.#writing.then(async () => {
       if (this.#stopped) return;
-      const pool = await call<any>(this.#ctx, 'GET', `${MACHINE_CONFIG_POOLS_PATH}/${this.name}`);
-      await call(this.#ctx, 'PATCH', `${MACHINE_CONFIG_POOLS_PATH}/${this.name}/status`, {
+      const pool = await call<any>(this.#ctx, 'GET', objectPath(PATHS.machineConfigPools, this.name));
+      await call(this.#ctx, 'PATCH', `${objectPath(PATHS.machineConfigPools, this.name)}/status`, {
         body: { status: { ...status, observedGeneration: pool.metadata.generation } },
         contentType: 'application/merge-patch+json',
         stopped: () => this.#stopped,

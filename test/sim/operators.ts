@@ -1,8 +1,7 @@
 // ClusterOperators whose conditions follow a script, and a converging set for demos.
+import { objectPath, PATHS } from '../../src/cluster/paths.ts';
 import { call, isStatus, runSteps, seededRandom, withTransitionTimes } from './common.ts';
 import type { Condition, ConditionStatus, SimContext } from './common.ts';
-
-export const CLUSTER_OPERATORS_PATH = '/apis/config.openshift.io/v1/clusteroperators';
 
 /** The ClusterOperators of a 4.16 install (image-registry is left to RegistryOperator). */
 export const OPENSHIFT_OPERATORS: readonly string[] = [
@@ -49,7 +48,7 @@ const TYPES = [
 
 /** Writes one ClusterOperator (spec: {}) and then its status at each step's time, in order. */
 export function scriptOperator(ctx: SimContext, name: string, steps: OperatorStep[], opts: { version?: string } = {}): ScriptedOperator {
-  const path = `${CLUSTER_OPERATORS_PATH}/${name}`;
+  const path = objectPath(PATHS.clusterOperators, name);
   const versions = [{ name: 'operator', version: opts.version ?? '4.16.0' }];
   let conditions: Condition[] = [];
   let stopped = false;
@@ -79,7 +78,7 @@ export function scriptOperator(ctx: SimContext, name: string, steps: OperatorSte
 
   const run = async (): Promise<void> => {
     try {
-      await call(ctx, 'POST', CLUSTER_OPERATORS_PATH, {
+      await call(ctx, 'POST', PATHS.clusterOperators, {
         body: { apiVersion: 'config.openshift.io/v1', kind: 'ClusterOperator', metadata: { name }, spec: {} },
         stopped: () => stopped,
       }).catch((e) => {

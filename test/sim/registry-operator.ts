@@ -1,17 +1,16 @@
 // The image registry operator, reduced to how it reacts to the Config `cluster` (DOMAIN.md 7).
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import crypto from 'node:crypto';
+import { objectPath, PATHS, REGISTRY_CONFIG_NAME, REGISTRY_NAMESPACE } from '../../src/cluster/paths.ts';
 import { call, isStatus, sameConditions, sleep, withTransitionTimes } from './common.ts';
 import type { Condition, ConditionStatus, SimContext } from './common.ts';
 import { Informer } from './informer.ts';
-import { CLUSTER_OPERATORS_PATH } from './operators.ts';
 
-export const REGISTRY_CONFIG_PATH = '/apis/imageregistry.operator.openshift.io/v1/configs/cluster';
-export const REGISTRY_NAMESPACE = 'openshift-image-registry';
 export const DEFAULT_CLAIM = 'image-registry-storage';
-const CONFIGS_PATH = '/apis/imageregistry.operator.openshift.io/v1/configs';
-const CO_PATH = `${CLUSTER_OPERATORS_PATH}/image-registry`;
-const PVC_PATH = `/api/v1/namespaces/${REGISTRY_NAMESPACE}/persistentvolumeclaims`;
+const REGISTRY_CONFIG_PATH = PATHS.registryConfig;
+const CONFIGS_PATH = PATHS.registryConfigs;
+const CO_PATH = objectPath(PATHS.clusterOperators, 'image-registry');
+const PVC_PATH = PATHS.registryPvcs;
 const STORAGE_KINDS = ['emptyDir', 'pvc', 's3', 'gcs', 'swift', 'azure', 'ibmcos', 'oss'];
 
 export interface RegistryOperatorOptions {
@@ -66,7 +65,7 @@ export class RegistryOperator {
 
   async start(): Promise<void> {
     if (this.#opts.capabilityDisabled) return;
-    await call(this.#ctx, 'POST', CLUSTER_OPERATORS_PATH, {
+    await call(this.#ctx, 'POST', PATHS.clusterOperators, {
       body: { apiVersion: 'config.openshift.io/v1', kind: 'ClusterOperator', metadata: { name: 'image-registry' }, spec: {} },
     }).catch((e) => {
       if (!isStatus(e, 409)) throw e;
@@ -76,14 +75,14 @@ export class RegistryOperator {
         body: {
           apiVersion: 'imageregistry.operator.openshift.io/v1',
           kind: 'Config',
-          metadata: { name: 'cluster' },
+          metadata: { name: REGISTRY_CONFIG_NAME },
           spec: { managementState: 'Removed', replicas: 1, storage: {}, httpSecret: crypto.randomBytes(64).toString('hex'), logLevel: 'Normal' },
         },
       }).catch((e) => {
         if (!isStatus(e, 409)) throw e;
       });
     }
-    this.#informer = new Informer(this.#ctx, `${CONFIGS_PATH}?fieldSelector=metadata.name%3Dcluster`, () => this.kick());
+    this.#informer = new Informer(this.#ctx, `${CONFIGS_PATH}?fieldSelector=metadata.name%3D${REGISTRY_CONFIG_NAME}`, () => this.kick());
     await this.#informer.start();
     this.#resync = setInterval(() => this.kick(), this.#opts.resyncMs ?? 1000);
     this.#startFault();
@@ -199,7 +198,7 @@ export class RegistryOperator {
     if (kinds[0] === 'pvc') {
       const claim: string = storage.pvc.claim ?? '';
       if (claim === '') return this.#claimDefault(cfg);
-      const pvc = await call<any>(this.#ctx, 'GET', `${PVC_PATH}/${encodeURIComponent(claim)}`).catch((e) => {
+      const pvc = await call<any>(this.#ctx, 'GET', objectPath(PVC_PATH, claim)).catch((e) => {
         if (isStatus(e, 404)) return undefined;
         throw e;
       });
@@ -233,7 +232,7 @@ export class RegistryOperator {
 
   // `pvc: {claim: ""}`: the operator creates its own claim and writes the name back into spec.
   async #claimDefault(cfg: any): Promise<Verdict | undefined> {
-    const existing = await call<any>(this.#ctx, 'GET', `${PVC_PATH}/${DEFAULT_CLAIM}`).catch((e) => {
+    const existing = await call<any>(this.#ctx, 'GET', objectPath(PVC_PATH, DEFAULT_CLAIM)).catch((e) => {
       if (isStatus(e, 404)) return undefined;
       throw e;
     });
@@ -328,7 +327,9 @@ export class RegistryOperator {
   }
 
   async #currentOperatorConditions(): Promise<Condition[] | undefined> {
-    const co = await call<any>(this.#ctx, 'GET', CO_PATH).catch(() => undefined);
+    const co = await call<any>(this.#ctx, 'GET', CO_PATH).catch((e) => {
+      if (!isStatus(e, 404)) throw e;
+    });
     return co?.status?.conditions;
   }
 
