@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { objectPath, PATHS } from '../../src/cluster/paths.ts';
 import { until } from '../env/until.ts';
-import { nodeIdentity, SIGNER, USAGES } from '../sim/common.ts';
+import { k8sTime, nodeIdentity, SIGNER, USAGES } from '../sim/common.ts';
 import { csrTestBed, runAction, startAction } from './harness.ts';
 
 const { bed, install, readCsr, conditionTypes, nodeInputs } = csrTestBed();
@@ -75,6 +75,12 @@ test('the kubelet re-requests until approved: every request of the listed machin
 
 test('a listed machine that never boots gives result timeout, naming it and what it lacks', { timeout: 180_000 }, async () => {
   await install({ workers: [{ name: 'd-worker-0', addresses: ['10.1.3.10'] }, { name: 'd-ghost', addresses: ['10.1.3.11'], neverBoots: true }] });
+  // An event about the machine, as a machine controller records one (in default, as for any Node).
+  const lastSeen = k8sTime();
+  const ghostEvent = { type: 'Warning', reason: 'BootFailed', message: 'd-ghost did not fetch its Ignition config', count: 2 };
+  await bed.cp.admin.request('POST', PATHS.events('default'), {
+    body: { apiVersion: 'v1', kind: 'Event', metadata: { name: 'd-ghost.boot-failed' }, involvedObject: { kind: 'Node', name: 'd-ghost' }, source: { component: 'ofi-test' }, firstTimestamp: lastSeen, lastTimestamp: lastSeen, ...ghostEvent },
+  });
   const run = await runAction(bed.cp, nodeInputs(['d-worker-0', 'd-ghost'], { 'nodes-timeout': '12s' }));
   assert.equal(run.exitCode, 1);
   assert.equal(run.outputs.result, 'timeout');
@@ -88,7 +94,7 @@ test('a listed machine that never boots gives result timeout, naming it and what
   const notReady = JSON.parse(run.diagnostics['nodes-not-ready.json']!);
   assert.deepEqual(notReady.map((n: { node: string }) => n.node), ['d-ghost']);
   assert.match(notReady[0].lacks, /no client CSR seen/);
-  assert.ok(Array.isArray(notReady[0].events), 'events listed under the least-privilege role');
+  assert.deepEqual(notReady[0].events, [{ ...ghostEvent, lastSeen }], 'the Node\'s events, read under the least-privilege role');
 });
 
 test('forged requests stay Pending, are reported with their reason, and never denied', { timeout: 180_000 }, async () => {
