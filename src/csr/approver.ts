@@ -7,7 +7,7 @@ import { AddressIndex } from './addresses.ts';
 import { ApprovalLedger, type RefusedCsr } from './ledger.ts';
 import { CLIENT_SIGNER, SERVING_SIGNER, type Phase, type ReasonCode } from './policy.ts';
 import { lacks } from './progress.ts';
-import { WorkQueue } from './queue.ts';
+import { Pool, WorkQueue } from './queue.ts';
 import { RequestCache } from './request-cache.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { clientCertificatesWarning, isKubelet, Reconciler } from './reconcile.ts';
@@ -59,6 +59,8 @@ export class CsrApprover {
   private readonly nodes: NodeTracker;
   private readonly lifecycle = new Lifecycle();
   private readonly reconciler: Reconciler;
+  /** The approvals being sent (a bounded number at once). */
+  private readonly sender: Pool;
 
   constructor(gateway: ClusterGateway, options: ApproverOptions) {
     this.options = options;
@@ -78,9 +80,12 @@ export class CsrApprover {
       lifecycle: this.lifecycle,
       expected: () => this.expected,
       requeue: (name, afterMs) => (afterMs === undefined ? this.queue.add(name) : this.queue.addAfter(name, afterMs)),
+      send: (approval) => this.sender.run(approval),
     });
+    this.sender = new Pool(options.concurrency ?? 16, () => this.lifecycle.wake());
+    // Reconciles never wait (approvals go to the sender), so one at a time is all it takes.
     this.queue = new WorkQueue((name) => this.reconciler.reconcile(name), {
-      concurrency: options.concurrency ?? 16,
+      concurrency: 1,
       priority: (name) => this.priorityOf(name),
       onIdle: () => this.lifecycle.wake(),
       onError: (name, error) => options.log.warning(`CSR ${name}: ${(error as Error).message}`),
@@ -109,8 +114,8 @@ export class CsrApprover {
     await Promise.all([csrs.start(), nodes.start()]);
     this.nodes.readyAtStart(nodes.values());
     this.addresses.setNodes(nodes.values());
-    csrs.onChange((event, csr) => this.onCsr(event, csr));
-    nodes.onChange((event, node) => this.onNode(event, node));
+    this.lifecycle.onStop(csrs.onChange((event, csr) => this.onCsr(event, csr)));
+    this.lifecycle.onStop(nodes.onChange((event, node) => this.onNode(event, node)));
     this.nodes.refresh();
     this.queueAll();
   }
@@ -118,6 +123,7 @@ export class CsrApprover {
   stop(): void {
     this.lifecycle.stop();
     this.queue.stop();
+    this.sender.stop();
     this.informers.csrs.stop();
     if (!this.options.nodes) this.informers.nodes.stop();
   }
@@ -135,7 +141,7 @@ export class CsrApprover {
 
   /** Resolves once every approval decided so far has been sent (dry-run: immediately). */
   async settled(): Promise<void> {
-    while (this.queue.busy && !this.lifecycle.stopped) await this.lifecycle.sleep(Infinity);
+    while ((this.queue.busy || this.sender.busy) && !this.lifecycle.stopped) await this.lifecycle.sleep(Infinity);
   }
 
   approvedCsrs(): string[] {

@@ -31,7 +31,10 @@ export class ApprovalLedger {
   private readonly approved = new Map<string, Entry>();
   private readonly unconfirmed = new Map<string, Entry>();
   private readonly refused = new Map<string, RefusedCsr & { uid: string }>();
-  /** Per node, the client CSRs sending or approved: the storm guard's count. */
+  /**
+   * Per node, the client requests sending or approved, by name and uid: the storm guard's count
+   * (a request deleted and re-created under the same name is another approval).
+   */
   private readonly clients = new Map<string, Set<string>>();
   /**
    * Per listed node, this run's client approvals whose certificate was issued. Kept across CSR
@@ -45,7 +48,7 @@ export class ApprovalLedger {
   send(csr: Csr, verdict: Approval): void {
     this.unconfirmed.delete(csr.name);
     this.sending.set(csr.name, { uid: csr.uid, node: verdict.node, phase: verdict.phase, seq: this.seq++ });
-    this.countClient(csr.name, verdict);
+    this.countClient(csr, verdict);
   }
 
   /** The server took it: the approval is this run's. */
@@ -62,7 +65,7 @@ export class ApprovalLedger {
     const entry = this.sending.get(name);
     if (!entry) return;
     this.sending.delete(name);
-    this.uncountClient(name, entry.node);
+    this.uncountClient(name, entry);
     if (lost) this.unconfirmed.set(name, entry);
   }
 
@@ -77,7 +80,7 @@ export class ApprovalLedger {
     if (!approvedByUs || entry.uid !== csr.uid || this.isApproved(csr)) return undefined;
     this.approved.set(csr.name, entry);
     const approval: Approval = { kind: 'approve', node: entry.node, phase: entry.phase };
-    this.countClient(csr.name, approval);
+    this.countClient(csr, approval);
     return approval;
   }
 
@@ -130,14 +133,19 @@ export class ApprovalLedger {
     return this.issued.get(node)?.size ?? 0;
   }
 
-  /** A CSR the cluster deleted; `keepApproval`: the action keeps it for approved-csrs. */
-  forgetCsr(name: string, keepApproval: boolean): void {
+  /**
+   * A CSR the cluster deleted; `keepApproval`: the action keeps it for approved-csrs (and in the
+   * storm guard's count). True when a client approval stopped counting: a refusal may lift.
+   */
+  forgetCsr(name: string, keepApproval: boolean): boolean {
     this.unconfirmed.delete(name);
     this.refused.delete(name);
-    if (keepApproval || this.sending.has(name)) return;
+    if (keepApproval || this.sending.has(name)) return false;
     const entry = this.approved.get(name);
-    if (entry) this.uncountClient(name, entry.node);
     this.approved.delete(name);
+    if (!entry) return false;
+    this.uncountClient(name, entry);
+    return entry.phase === 'client';
   }
 
   /** A machine no longer listed: its counters go with it. */
@@ -160,16 +168,16 @@ export class ApprovalLedger {
     return { refused: this.refused.size, approved: this.approved.size, dispatched: this.sending.size + this.approved.size, nodes: new Set([...this.clients.keys(), ...this.issued.keys()]) };
   }
 
-  private countClient(name: string, approval: Approval): void {
+  private countClient(csr: Csr, approval: Approval): void {
     if (approval.phase !== 'client') return;
-    let names = this.clients.get(approval.node);
-    if (!names) this.clients.set(approval.node, (names = new Set()));
-    names.add(name);
+    let requests = this.clients.get(approval.node);
+    if (!requests) this.clients.set(approval.node, (requests = new Set()));
+    requests.add(`${csr.name}/${csr.uid}`);
   }
 
-  private uncountClient(name: string, node: string): void {
-    const names = this.clients.get(node);
-    names?.delete(name);
-    if (names?.size === 0) this.clients.delete(node);
+  private uncountClient(name: string, entry: Entry): void {
+    const requests = this.clients.get(entry.node);
+    requests?.delete(`${name}/${entry.uid}`);
+    if (requests?.size === 0) this.clients.delete(entry.node);
   }
 }

@@ -4,10 +4,17 @@ export class Lifecycle {
   stopped = false;
   private failure: Error | undefined;
   private readonly waiters: Array<() => void> = [];
+  private readonly onStops: Array<() => void> = [];
 
   stop(): void {
     this.stopped = true;
+    for (const fn of this.onStops.splice(0)) fn();
     this.wake();
+  }
+
+  /** Runs `fn` at stop() (a listener's unsubscriber: a shared informer outlives the approver). */
+  onStop(fn: () => void): void {
+    this.onStops.push(fn);
   }
 
   fail(error: Error): void {

@@ -141,3 +141,48 @@ export class WorkQueue {
 
 const before = (a: { name: string; priority: number }, b: { name: string; priority: number }): boolean =>
   a.priority < b.priority || (a.priority === b.priority && a.name < b.name);
+
+/**
+ * Runs tasks at most `size` at once, in the order given (the approver's approvals: decided in
+ * priority order, sent in that order).
+ */
+export class Pool {
+  private readonly waiting: Array<() => Promise<void>> = [];
+  private running = 0;
+  private readonly size: number;
+  private readonly onIdle: () => void;
+
+  constructor(size: number, onIdle: () => void) {
+    this.size = size;
+    this.onIdle = onIdle;
+  }
+
+  run(task: () => Promise<void>): void {
+    this.waiting.push(task);
+    this.next();
+  }
+
+  /** A task is running or waiting. */
+  get busy(): boolean {
+    return this.running > 0 || this.waiting.length > 0;
+  }
+
+  /** Drops the tasks not started yet. */
+  stop(): void {
+    this.waiting.length = 0;
+  }
+
+  private next(): void {
+    while (this.running < this.size && this.waiting.length > 0) {
+      const task = this.waiting.shift()!;
+      this.running++;
+      void task()
+        .catch(() => undefined)
+        .finally(() => {
+          this.running--;
+          this.next();
+          if (!this.busy) this.onIdle();
+        });
+    }
+  }
+}

@@ -23,6 +23,8 @@ export interface ApproverState {
   expected(): ReadonlyMap<string, ExpectedNode>;
   /** Puts a CSR name on the work queue (again), now or after `afterMs`. */
   requeue(name: string, afterMs?: number): void;
+  /** Runs an approval in the sender pool (a bounded number at once, in the order given). */
+  send(approval: () => Promise<void>): void;
 }
 
 /** How soon an approval that failed on our side (after the gateway's own retries) is tried again. */
@@ -31,8 +33,7 @@ const RETRY_FAILED_APPROVAL_MS = 1000;
 /**
  * The worker of the approver's queue: for one CSR name, what the CSR means for the run (an
  * approval of ours confirmed late, a client certificate issued, a node's progress) and, for a
- * pending kubelet request, the policy's verdict and the approval it deserves. The approval is
- * recorded in the ledger before it is sent, so the storm guard counts it while it is in flight.
+ * pending kubelet request, the policy's verdict and the approval it deserves.
  */
 export class Reconciler {
   private readonly gateway: ClusterGateway;
@@ -45,22 +46,34 @@ export class Reconciler {
     this.state = state;
   }
 
-  /** The one reconcile: what this CSR means for the run, and the approval it deserves. */
-  async reconcile(name: string): Promise<void> {
+  /**
+   * The one reconcile: what this CSR means for the run, and the approval it deserves. It never
+   * waits: an approval goes to the sender pool, so a slow API server holds up approvals only,
+   * not the progress and decisions of other CSRs.
+   */
+  reconcile(name: string): void {
     const csr = this.state.csrs.get(name);
-    if (!csr) return this.state.ledger.forgetCsr(name, this.options.retainHistory !== false);
+    if (!csr) {
+      if (this.state.ledger.forgetCsr(name, this.options.retainHistory !== false)) this.requeueRefusals();
+      return;
+    }
     const node = isKubelet(csr) ? this.state.requests.nodeOf(csr) : undefined;
     if (csr.state === 'approved') {
       this.noteApproved(csr);
       if (node !== undefined) this.state.tracker.refresh([node]);
       return;
     }
-    if (csr.state !== 'pending' || this.state.ledger.isApproved(csr) || this.state.lifecycle.stopped) return;
+    if (csr.state !== 'pending' || this.state.ledger.isApproved(csr) || this.state.ledger.isSending(name) || this.state.lifecycle.stopped) return;
     const verdict = decide(csr, this.view());
     if (verdict.kind === 'refuse') this.refuse(csr, verdict);
     if (verdict.kind !== 'approve') return;
+    // In the ledger before it is sent: the storm guard counts it while it is in flight.
     this.state.ledger.send(csr, verdict);
-    await this.approve(csr, verdict);
+    this.state.send(() => this.approve(csr, verdict));
+  }
+
+  private requeueRefusals(): void {
+    for (const r of this.state.ledger.refusals()) this.state.requeue(r.name);
   }
 
   private view(): PolicyView {
@@ -115,7 +128,7 @@ export class Reconciler {
   /** Not approved by this run; a client slot it held may lift a storm-guard refusal. */
   private withdraw(name: string, verdict: Approval, lost: boolean): void {
     this.state.ledger.withdraw(name, lost);
-    if (verdict.phase === 'client') for (const r of this.state.ledger.refusals()) this.state.requeue(r.name);
+    if (verdict.phase === 'client') this.requeueRefusals();
   }
 
   private approved(verdict: Approval, line: string): void {

@@ -66,10 +66,10 @@ export class NodeTracker {
       const before = this.progress.get(name);
       if (!before) continue;
       const after = progressOf(before, this.facts.node(name), this.facts.csrs(name));
-      const steps = stepsBetween(before, after);
-      if (steps.length === 0 && isDone(after) === isDone(before)) continue;
+      if (sameProgress(before, after)) continue;
       this.progress.set(name, after);
       changed = true;
+      const steps = stepsBetween(before, after);
       const at = Date.now();
       for (const step of steps) {
         if (step !== 'not ready') this.history.record({ at, node: name, event: step });
@@ -110,3 +110,6 @@ export class NodeTracker {
     return this.history.all;
   }
 }
+
+const sameProgress = (a: Progress, b: Progress): boolean =>
+  a.registered === b.registered && a.ready === b.ready && a.clientApproved === b.clientApproved && a.servingIssued === b.servingIssued && a.readyAtStart === b.readyAtStart;

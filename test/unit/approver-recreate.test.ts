@@ -100,3 +100,67 @@ test('--watch: a CSR deleted while its approval is in flight leaves nothing behi
   await settle(approver);
   assert.deepEqual({ ...approver.retained(), timeline: 0, nodeCounters: 0 }, { requests: 0, refused: 0, approved: 0, dispatched: 0, timeline: 0, nodeCounters: 0 });
 });
+
+test('the storm guard counts a request re-created under the same name as another approval (the name is the requester\'s choice)', async () => {
+  const { approver, csrs, approvals, refusals } = await approverWith({});
+  await approver.start();
+  for (let i = 0; i < 8; i++) {
+    const again = clientCsr('node-csr-same', 'worker-0');
+    csrs.event('ADDED', again);
+    await settle(approver);
+    csrs.event('DELETED', again);
+    await settle(approver);
+  }
+  assert.equal(approvals.length, 6, `approved ${approvals.length} of 8 re-creations: ${approvals.join(', ')}`);
+  assert.deepEqual([...new Set(refusals)], ['too-many-client-requests']);
+});
+
+test('a client approval whose CSR the --watch service forgets frees its storm-guard slot and re-decides the refused request at once', async () => {
+  const { approver, csrs, approvals } = await approverWith({ retainHistory: false });
+  await approver.start();
+  const six = Array.from({ length: 6 }, (_, i) => clientCsr(`csr-${i}`, 'worker-1'));
+  for (const csr of six) csrs.event('ADDED', csr);
+  await settle(approver);
+  const seventh = clientCsr('csr-7', 'worker-1');
+  csrs.event('ADDED', seventh);
+  await settle(approver);
+  assert.equal(approvals.length, 6);
+  assert.deepEqual(approver.refusedCsrs().map((r) => r.reason), ['too-many-client-requests']);
+  csrs.event('DELETED', six[0]);
+  await settle(approver);
+  assert.equal(approvals.length, 7, 'approved once a slot was free, without waiting for a re-list');
+  assert.ok(approvals.at(-1)!.startsWith('csr-7/'));
+});
+
+test('an approval the API server is slow to answer holds up neither the other nodes\' progress nor their approvals', async () => {
+  const csrs = drivenSource<Csr>('certificatesigningrequests', toCsr, (c) => c.name);
+  const nodes = drivenSource<NodeInfo>('nodes', toNode, (n) => n.name);
+  const hung: Array<() => void> = [];
+  const approvals: string[] = [];
+  const gateway = {
+    csrInformer: () => new Informer(csrs.source, 3_600_000, silentLog),
+    nodeInformer: () => new Informer(nodes.source, 3_600_000, silentLog),
+    approveCsr: (csr: Csr) => {
+      approvals.push(csr.name);
+      if (!csr.name.startsWith('slow')) return Promise.resolve('approved');
+      return new Promise((resolve) => hung.push(() => resolve('approved')));
+    },
+  } as unknown as ClusterGateway;
+  const expected = ['slow-0', 'slow-1', 'quick'].map((name, i) => ({ name, ips: [`10.0.1.${i + 1}`], dnsNames: [] }));
+  const approver = new CsrApprover(gateway, { expected, dryRun: false, pollIntervalMs: 3_600_000, log: silentLog, concurrency: 2 });
+  running.push(approver);
+  await approver.start();
+  csrs.event('ADDED', clientCsr('slow-a', 'slow-0'));
+  csrs.event('ADDED', clientCsr('slow-b', 'slow-1'));
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(hung.length, 2, 'both approval slots are held');
+  // Another machine's client certificate is issued meanwhile: its progress shows it at once.
+  const issued = clientCsr('quick-a', 'quick');
+  csrs.event('ADDED', { ...issued, status: { conditions: [{ type: 'Approved', status: 'True', reason: 'ByHand' }], certificate: 'Y2VydA==' } });
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(approver.nodeStatuses().find((n) => n.name === 'quick')?.clientApproved, true, 'progress of another node is not stuck behind the hung approvals');
+  assert.equal(approver.nodeStatuses().find((n) => n.name === 'quick')?.ready, false);
+  for (const release of hung.splice(0)) release();
+  await settle(approver);
+  assert.deepEqual(approver.approvedCsrs().sort(), ['slow-a', 'slow-b']);
+});

@@ -2,7 +2,7 @@
 // while it is worked on, retries after a delay, idle and stop.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { WorkQueue } from '../../src/csr/queue.ts';
+import { Pool, WorkQueue } from '../../src/csr/queue.ts';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -112,4 +112,20 @@ test('work queue: addAll queues every name before the first starts, so the first
   queue.addAll(['old', 'middle', 'newest']);
   while (gate.running().length > 0) await gate.finish(gate.running()[0]!);
   assert.deepEqual(gate.started, ['newest', 'middle', 'old']);
+});
+
+test('pool: at most `size` tasks at once, started in the order given; a failing task frees its slot; idle once all are done', async () => {
+  const gate = gatedWorker();
+  let idle = 0;
+  const pool = new Pool(2, () => idle++);
+  for (const name of ['a', 'b', 'c', 'd']) pool.run(() => (name === 'b' ? Promise.reject(new Error('no answer')) : gate.work(name)));
+  for (let i = 0; i < 3; i++) await tick();
+  assert.deepEqual(gate.started, ['a', 'c'], "b failed at once and c took its slot; d waits");
+  await gate.finish('a');
+  assert.deepEqual(gate.started, ['a', 'c', 'd']);
+  assert.equal(pool.busy, true);
+  await gate.finish('c');
+  await gate.finish('d');
+  assert.equal(pool.busy, false);
+  assert.equal(idle, 1);
 });
