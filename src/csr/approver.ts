@@ -223,11 +223,15 @@ export class CsrApprover {
     this.queue.addAll(this.informers.csrs.values().map((csr) => csr.name));
   }
 
-  /** Client requests first, newest first, then serving requests; settled requests before both (they only update progress). */
+  /**
+   * Client requests first, newest first (the kubelet only waits on its latest), then serving
+   * requests; requests already decided by the cluster last: they only update progress, and a
+   * re-list queues every CSR, which must not hold up the pending ones.
+   */
   private priorityOf(name: string): number {
     const csr = this.informers.csrs.get(name);
-    if (!csr || csr.state !== 'pending') return -Infinity;
-    const rank = csr.signerName === CLIENT_SIGNER ? 1 : csr.signerName === SERVING_SIGNER ? 2 : 3;
+    if (!csr) return 3e13;
+    const rank = csr.state !== 'pending' ? 3 : csr.signerName === CLIENT_SIGNER ? 0 : csr.signerName === SERVING_SIGNER ? 1 : 2;
     return rank * 1e13 - csr.createdAt;
   }
 
