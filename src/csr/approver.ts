@@ -216,7 +216,7 @@ export class CsrApprover {
       this.nodes.refresh([node.name]);
     }
     // What a refusal depends on (a Node's existence and addresses) may have changed.
-    this.queue.addAll([...this.ledger.refusals()].map((r) => r.name));
+    this.reconciler.requeueRefusals();
   }
 
   private queueAll(): void {

@@ -39,11 +39,23 @@ export class Reconciler {
   private readonly gateway: ClusterGateway;
   private readonly options: ApproverOptions;
   private readonly state: ApproverState;
+  /** What decide() reads: built once, over the live caches (the inventory can be replaced). */
+  private readonly view: PolicyView;
 
   constructor(gateway: ClusterGateway, options: ApproverOptions, state: ApproverState) {
     this.gateway = gateway;
     this.options = options;
     this.state = state;
+    const { nodes, ledger, requests } = state;
+    this.view = {
+      get expected() {
+        return state.expected();
+      },
+      nodes: { get: (name) => nodes.get(name), has: (name) => nodes.get(name) !== undefined },
+      clientApprovals: (node) => ledger.clientApprovals(node),
+      addresses: state.addresses,
+      parse: (csr) => requests.parse(csr) ?? parseCertificateRequest(csr.request),
+    };
   }
 
   /**
@@ -64,7 +76,7 @@ export class Reconciler {
       return;
     }
     if (csr.state !== 'pending' || this.state.ledger.isApproved(csr) || this.state.ledger.isSending(name) || this.state.lifecycle.stopped) return;
-    const verdict = decide(csr, this.view());
+    const verdict = decide(csr, this.view);
     if (verdict.kind === 'refuse') this.refuse(csr, verdict);
     if (verdict.kind !== 'approve') return;
     // In the ledger before it is sent: the storm guard counts it while it is in flight.
@@ -72,19 +84,9 @@ export class Reconciler {
     this.state.send(() => this.approve(csr, verdict));
   }
 
-  private requeueRefusals(): void {
+  /** Refused requests are decided again when what a refusal depends on may have changed (a Node, a storm-guard slot). */
+  requeueRefusals(): void {
     for (const r of this.state.ledger.refusals()) this.state.requeue(r.name);
-  }
-
-  private view(): PolicyView {
-    const nodes = this.state.nodes;
-    return {
-      expected: this.state.expected(),
-      nodes: { get: (name) => nodes.get(name), has: (name) => nodes.get(name) !== undefined },
-      clientApprovals: (node) => this.state.ledger.clientApprovals(node),
-      addresses: this.state.addresses,
-      parse: (csr) => this.state.requests.parse(csr) ?? parseCertificateRequest(csr.request),
-    };
   }
 
   private refuse(csr: Csr, verdict: Extract<Verdict, { kind: 'refuse' }>): void {
