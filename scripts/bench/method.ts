@@ -1,4 +1,5 @@
 // The prose of the benchmark's report: how to read the figures and how they were measured.
+import { APPROVALS_IN_FLIGHT } from '../../src/csr/approver.ts';
 
 export function readingNotes(): string {
   return `## Reading the figures
@@ -78,7 +79,7 @@ run's noise is larger than 10 %: read those entries against the spread between r
   in \`while true; do …; sleep N; done\`, as the admin identity, with a kubectl of the control
   plane's version built from the same wrapper module (\`test/env/go/kube-1.34\`). *raw loop*
   (\`scripts/bench/raw-approver.ts\`, a child process): list all CSRs, PUT \`…/approval\` on every
-  pending one, 16 in flight (the action's concurrency), no checks, repeat at once — what the
+  pending one, ${APPROVALS_IN_FLIGHT} in flight (the action's \`APPROVALS_IN_FLIGHT\`), no checks, repeat at once — what the
   server itself allows.
 - **Latency** of a CSR: from its creation to the moment the bench's own watch (in the bench
   process, \`performance.now()\`) first delivers it with an \`Approved\` condition. Creation is the

@@ -1,12 +1,13 @@
 // The raw limit: a tight loop that lists CSRs and approves every pending one with the approval
-// call (PUT .../approval), 16 at a time as the action does, with no checks at all. Run as a child
+// call (PUT .../approval), as many at a time as the action sends, with no checks at all. Run as a child
 // process of the benchmark: `node scripts/bench/raw-approver.ts` with OFI_URL, OFI_CA_FILE and
 // OFI_TOKEN in the environment. Prints `listed` after its first list; stops on SIGTERM.
 import { readFileSync } from 'node:fs';
+import { APPROVALS_IN_FLIGHT } from '../../src/csr/approver.ts';
 import { createClient } from '../../test/env/client.ts';
 
 const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
-const CONCURRENCY = 16;
+const CONCURRENCY = APPROVALS_IN_FLIGHT;
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const client = createClient(process.env.OFI_URL!, readFileSync(process.env.OFI_CA_FILE!, 'utf8'), process.env.OFI_TOKEN!);

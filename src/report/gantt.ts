@@ -48,12 +48,17 @@ export function timelineRows(report: RunReport): TimelineRow[] {
   const start = report.startedAt;
   const end = report.finishedAt;
   const rows: TimelineRow[] = [];
+  // Each node's first time per milestone, in one pass (a 2000-machine run has 10000 entries).
+  const byNode = new Map<string, Map<Bar['kind'], number>>();
+  for (const { node, event, at } of report.timeline) {
+    const kind = NODE_MILESTONES[event as keyof typeof NODE_MILESTONES];
+    if (node === undefined || !kind) continue;
+    let milestones = byNode.get(node);
+    if (!milestones) byNode.set(node, (milestones = new Map()));
+    if (!milestones.has(kind)) milestones.set(kind, at);
+  }
   for (const node of report.nodes) {
-    const milestones = new Map<Bar['kind'], number>();
-    for (const t of report.timeline) {
-      const kind = t.node === node.name ? NODE_MILESTONES[t.event as keyof typeof NODE_MILESTONES] : undefined;
-      if (kind && !milestones.has(kind)) milestones.set(kind, t.at);
-    }
+    const milestones = byNode.get(node.name) ?? new Map<Bar['kind'], number>();
     const lacks = [!node.clientApproved && 'client approval', !node.servingIssued && 'serving certificate', !node.ready && 'Ready'].filter(Boolean).join(', ');
     const done = node.ready && node.servingIssued;
     rows.push({ name: node.name, bars: barsOf([...milestones].map(([kind, at]) => ({ kind, at })), start, start, end, done, lacks), at: offsets(milestones, start) });
