@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { CLUSTER_VERSION_NAME, objectPath, PATHS } from '../../src/cluster/paths.ts';
 import { KubeApiError } from '../env/client.ts';
-import { until } from '../env/until.ts';
+import { until, untilObserved } from '../env/until.ts';
 import { buildCsr, tamperSignature } from '../sim/csr-builder.ts';
 import { BOOTSTRAPPER, SIGNER, USAGES, csrObject } from '../sim/common.ts';
 import { startInstall } from '../sim/install.ts';
@@ -256,10 +256,14 @@ test('registry operator: claim "" makes its own PVC; ReadWriteOnce needs Recreat
 });
 
 test('registry conflict fault: a read-modify-write with the read resourceVersion gets 409', { timeout: 60_000 }, async () => {
-  const install = await startInstall(bed.cp, { controlPlaneNodes: 0, registry: { faults: { rewriteBetweenReadAndPatch: { everyMs: 50, times: 10 } } } });
+  // Rewritten every 50 ms until stopped: a bounded number of rewrites could all come before the
+  // read below, and the patch would then rightly succeed.
+  const install = await startInstall(bed.cp, { controlPlaneNodes: 0, registry: { faults: { rewriteBetweenReadAndPatch: { everyMs: 50 } } } });
   try {
     const cfg = await bed.cp.admin.request('GET', REGISTRY_CONFIG_PATH);
-    await until(() => install.registry!.configBumps > 0, { message: 'a bump', ...POLL });
+    const read = cfg.metadata.resourceVersion;
+    await untilObserved(async () => (await bed.cp.admin.request('GET', REGISTRY_CONFIG_PATH)).metadata.resourceVersion, (rv) => rv !== read, { message: `the Config rewritten after the read at resourceVersion ${read}`, ...POLL });
+    await until(() => install.registry!.configBumps > 0, { message: 'a rewrite by the fault', ...POLL });
     const err = await bed.cp.admin
       .request('PATCH', REGISTRY_CONFIG_PATH, { body: { metadata: { resourceVersion: cfg.metadata.resourceVersion }, spec: { replicas: 1 } } })
       .then(() => undefined, (e: unknown) => e);
