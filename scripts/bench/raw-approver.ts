@@ -7,7 +7,6 @@ import { APPROVALS_IN_FLIGHT } from '../../src/csr/approver.ts';
 import { createClient } from '../../test/env/client.ts';
 
 const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
-const CONCURRENCY = APPROVALS_IN_FLIGHT;
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const client = createClient(process.env.OFI_URL!, readFileSync(process.env.OFI_CA_FILE!, 'utf8'), process.env.OFI_TOKEN!);
@@ -46,5 +45,5 @@ while (!stopped) {
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, pending.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(APPROVALS_IN_FLIGHT, pending.length) }, worker));
 }

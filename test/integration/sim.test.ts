@@ -260,12 +260,11 @@ test('registry conflict fault: a read-modify-write with the read resourceVersion
   // read below, and the patch would then rightly succeed.
   const install = await startInstall(bed.cp, { controlPlaneNodes: 0, registry: { faults: { rewriteBetweenReadAndPatch: { everyMs: 50 } } } });
   try {
-    const cfg = await bed.cp.admin.request('GET', REGISTRY_CONFIG_PATH);
-    const read = cfg.metadata.resourceVersion;
+    const read: string = (await bed.cp.admin.request('GET', REGISTRY_CONFIG_PATH)).metadata.resourceVersion;
     await untilObserved(async () => (await bed.cp.admin.request('GET', REGISTRY_CONFIG_PATH)).metadata.resourceVersion, (rv) => rv !== read, { message: `the Config rewritten after the read at resourceVersion ${read}`, ...POLL });
     await until(() => install.registry!.configBumps > 0, { message: 'a rewrite by the fault', ...POLL });
     const err = await bed.cp.admin
-      .request('PATCH', REGISTRY_CONFIG_PATH, { body: { metadata: { resourceVersion: cfg.metadata.resourceVersion }, spec: { replicas: 1 } } })
+      .request('PATCH', REGISTRY_CONFIG_PATH, { body: { metadata: { resourceVersion: read }, spec: { replicas: 1 } } })
       .then(() => undefined, (e: unknown) => e);
     assert.ok(err instanceof KubeApiError && err.status === 409, String(err));
   } finally {

@@ -25,11 +25,11 @@ export interface RegistryOperatorOptions {
   faults?: {
     /**
      * Bumps the Config with an unrelated spec change (logLevel) every `everyMs` (default 100),
-     * `times` times (default: until stop), so a client's read-modify-write that sends the
+     * until stopped, so a client's read-modify-write that sends the
      * resourceVersion it read races it and gets 409 Conflict. Timing-based: the API server does
      * not tell anyone when a client reads.
      */
-    rewriteBetweenReadAndPatch?: { everyMs?: number; times?: number };
+    rewriteBetweenReadAndPatch?: { everyMs?: number };
   };
 }
 
@@ -345,9 +345,8 @@ export class RegistryOperator {
   #startFault(): void {
     const fault = this.#opts.faults?.rewriteBetweenReadAndPatch;
     if (!fault) return;
-    let left = fault.times ?? Infinity;
     this.#faultTimer = setInterval(() => {
-      if (left-- <= 0 || this.#stopped) return clearInterval(this.#faultTimer);
+      if (this.#stopped) return clearInterval(this.#faultTimer);
       this.bumpConfig().catch((e) => this.#ctx.log.emit('error', 'image-registry', { detail: `fault: ${(e as Error).message}` }));
     }, fault.everyMs ?? 100);
   }
