@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { build } from 'esbuild';
 import { renderActionYaml } from './action-yaml.ts';
+import { builtinsByRequire, sideEffectFree } from './bundle-plugins.ts';
 
 const check = process.argv.includes('--check');
 // The version printed by `openshift-finish-install --version`: package.json is its only source.
@@ -22,6 +23,7 @@ async function bundle(entry: string, banner: string): Promise<string> {
     banner: { js: banner },
     define: { __OFI_VERSION__: JSON.stringify(version) },
     logLevel: 'warning',
+    plugins: [sideEffectFree, builtinsByRequire],
   });
   return result.outputFiles[0]!.text;
 }
