@@ -69,7 +69,12 @@ and reports each figure's median), so both see the same machine state and neithe
 second.
 "action ÷ baseline" is shown for every figure of the approver itself; the regressions section lists
 each one more than 10 % worse. At 10 machines most figures are tens of milliseconds, where one
-run's noise is larger than 10 %: read those entries against the spread between runs.
+run's noise is larger than 10 %: read those entries against the spread between runs. With
+\`--repeat=3\` or more, each entry says whether the action's median is also worse than the
+baseline's worst run. One that is not lies within the spread the baseline shows against itself.
+Two goals count them: every entry, and the entries beyond that spread. A figure that is within
+the spread can still be a real regression smaller than the noise. More runs narrow the spread;
+no run here can show a 10 % difference in a figure that varies by more than that between runs.
 ` : ''}
 - **Approvers.** *action*: \`node dist/index.js\`, spawned as a GitHub runner does
   (\`test/integration/harness.ts\`) with the least-privilege identity of \`deploy/rbac.yaml\`,
