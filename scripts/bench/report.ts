@@ -55,9 +55,13 @@ function approvals(r: RunResult): number {
 type Measured = (pick: (r: RunResult) => Figure) => Figure;
 type Lookup = (scenario: string, system: SystemKind) => Measured | undefined;
 
+function runsOf(results: RunResult[], scenario: string, system: SystemKind): RunResult[] {
+  return results.filter((r) => r.scenario === scenario && r.system === system);
+}
+
 function lookup(results: RunResult[]): Lookup {
   return (scenario, system) => {
-    const runs = results.filter((r) => r.scenario === scenario && r.system === system);
+    const runs = runsOf(results, scenario, system);
     return runs.length ? (pick) => median(runs.map(pick)) : undefined;
   };
 }
@@ -159,7 +163,7 @@ function regressions(input: ReportInput, get: Lookup): Regression[] {
     const a = get(sc.id, 'action');
     const b = get(sc.id, 'baseline');
     if (!a || !b) continue;
-    const runs = input.results.filter((r) => r.scenario === sc.id && r.system === 'baseline');
+    const runs = runsOf(input.results, sc.id, 'baseline');
     for (const row of ROWS) {
       const [fa, fb] = [a(row.value), b(row.value)];
       if (!row.worse || fa.v === undefined || fb.v === undefined || !Number.isFinite(fa.v) || !Number.isFinite(fb.v) || fa.atLeast || fb.atLeast) continue;
