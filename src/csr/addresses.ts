@@ -4,7 +4,14 @@ import type { ExpectedNode } from '../settings/settings.ts';
 
 /** Who holds an address or name, other than the node asking: what the SAN ownership check needs. */
 export interface AddressOwners {
+  /** Another listed machine (its name or declared addresses), else another Node (its name or status.addresses). */
   owner(key: string, except: string): string | undefined;
+  /**
+   * Another listed machine (its name or declared addresses), else another Node by its name only:
+   * never by a Node's status.addresses, which the machine writes itself and so must not veto
+   * what the pipeline declared. A Node's name is its certified identity, not a claim.
+   */
+  declaredOwner(key: string, except: string): string | undefined;
 }
 
 /** The key an address is compared by: the canonical IP, else the lower-case DNS name. */
@@ -40,6 +47,10 @@ export class AddressIndex implements AddressOwners {
   owner(key: string, except: string): string | undefined {
     return this.listed.other(key, except) ?? this.registered.other(key, except);
   }
+
+  declaredOwner(key: string, except: string): string | undefined {
+    return this.listed.other(key, except) ?? (key !== except && this.registered.has(key) ? key : undefined);
+  }
 }
 
 /** An index built once, for a single decision outside the approver (tests, one-off checks). */
@@ -71,6 +82,10 @@ class Holders {
       if (!names) this.byKey.set(key, (names = new Set()));
       names.add(name);
     }
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
   }
 
   clear(): void {

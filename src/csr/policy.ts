@@ -52,7 +52,7 @@ export const REASONS = {
   'san-not-declared': "an address is not among those declared for this node in the 'nodes' input",
   'san-not-under-node-name': "a DNS name is neither the node name nor under '<node name>.' (no addresses declared for the node)",
   'san-not-node-address': "an address is not among the Node's own status.addresses (an IP must be an InternalIP or ExternalIP)",
-  'san-of-other-node': 'an address belongs to another node or another listed machine',
+  'san-of-other-node': "an address is another listed machine's or another Node's name, or declared for another listed machine (or, for a node without declared addresses, reported by another Node)",
   'node-not-registered': 'the Node is not registered yet and no addresses were declared for it',
 } as const;
 
@@ -211,12 +211,16 @@ function sanFailure(node: string, request: CertificateRequest, view: PolicyView)
     ...request.ipAddresses.map((ip) => ({ key: canonicalIp(ip) ?? ip, text: ip })),
     ...request.dnsNames.map((dns) => ({ key: canonicalDnsName(dns), text: dns })),
   ];
-  for (const san of sans) {
-    const owner = view.addresses.owner(san.key, node);
-    if (owner !== undefined) return ['san-of-other-node', `${san.text} belongs to ${owner}`];
-  }
   const expected = view.expected.get(node)!;
   const declared = new Set([...expected.ips, ...expected.dnsNames]);
+  // Declared addresses are judged against declarations only: another Node's status.addresses is
+  // that machine's claim about itself (a node writes its own status), and a claim must not veto
+  // what the pipeline declared. Another Node's name is its certified identity and still counts.
+  const ownerOf = declared.size > 0 ? view.addresses.declaredOwner.bind(view.addresses) : view.addresses.owner.bind(view.addresses);
+  for (const san of sans) {
+    const owner = ownerOf(san.key, node);
+    if (owner !== undefined) return ['san-of-other-node', `${san.text} belongs to ${owner}`];
+  }
   const own = new Set([node]);
   if (declared.size > 0) {
     const outside = sans.find((san) => !declared.has(san.key) && !own.has(san.key));

@@ -1,7 +1,8 @@
 // Issue 11 on the real API server: a node listed without addresses writes its own status (the
 // Node authorizer and NodeRestriction let it) with names and addresses that are not its own,
 // then asks for serving certificates for them. They stay Pending with their reasons; its honest
-// request is approved. And a second client certificate for one name is reported.
+// request is approved. A Node's status never vetoes a machine whose addresses were declared.
+// And a second client certificate for one name is reported.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { objectPath, PATHS } from '../../src/cluster/paths.ts';
@@ -91,4 +92,60 @@ test('a second client certificate for one node name is a warning, and counted in
   assert.match(run.stdout, /::warning::.*2 client certificates were issued for node h-worker-1 in this run/);
   assert.doesNotMatch(run.stdout, /client certificates were issued for node h-worker-2/);
   assert.match(run.summary, /> \[!WARNING\]\n> 2 client certificates were issued for node h-worker-1/);
+});
+
+test('a Node that writes a declared address into its own status does not veto the declared machine; undeclared rules stay', { timeout: 240_000 }, async () => {
+  // h-worker-3 joins listed without addresses, then, as itself, reports h-worker-4's declared
+  // IP and DNS name as its own.
+  const squatter = 'h-worker-3';
+  const declared = 'h-worker-4';
+  const first = await install({ workers: [{ name: squatter, addresses: ['10.3.2.13'] }] });
+  const joined = await runAction(bed.cp, nodeInputs([squatter]));
+  assert.equal(joined.outputs.result, 'success', joined.stdout);
+  await call(first.ctx, 'PATCH', `${objectPath(PATHS.nodes, squatter)}/status`, {
+    body: {
+      status: {
+        addresses: [
+          { type: 'InternalIP', address: '10.3.2.13' },
+          { type: 'InternalIP', address: '10.3.2.20' },
+          { type: 'InternalDNS', address: `${declared}.ocp.example.com` },
+          { type: 'Hostname', address: squatter },
+        ],
+      },
+    },
+    contentType: 'application/merge-patch+json',
+    impersonate: nodeIdentity(squatter),
+  });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const status = await bed.cp.admin.request<any>('GET', objectPath(PATHS.nodes, squatter));
+  assert.ok(
+    status.status.addresses.some((a: { address: string }) => a.address === '10.3.2.20'),
+    'the API server took the squatter at its word',
+  );
+  // The squatter, listed without addresses, asks for the address it wrote: today's rules refuse it.
+  const grab = await first.adversary.file('grab', {
+    identity: nodeIdentity(squatter),
+    signerName: SIGNER.kubeletServing,
+    usages: USAGES.serving,
+    spec: { commonName: `system:node:${squatter}`, organizations: ['system:nodes'], dnsNames: [squatter], ipAddresses: ['10.3.2.13', '10.3.2.20'] },
+  });
+
+  // The declared machine boots after that and asks for its declared IP (its kubelet puts its
+  // node name and IP in the request).
+  await install({ workers: [{ name: declared, addresses: ['10.3.2.20'] }] });
+  const run = await runAction(bed.cp, nodeInputs([squatter, `${declared} 10.3.2.20 ${declared}.ocp.example.com`]));
+  assert.equal(run.outputs.result, 'success', run.stdout);
+  const entry = run.json('nodes').find((n) => n.name === declared);
+  assert.deepEqual([entry?.ready, entry?.servingIssued], [true, true], 'the declared machine is Ready with its serving certificate');
+  const refused = run.json('refused-csrs');
+  assert.deepEqual(
+    refused.filter((r) => r.node === declared),
+    [],
+    'nothing of the declared machine refused',
+  );
+  assert.deepEqual(
+    refused.find((r) => r.name === grab),
+    { name: grab, signer: SIGNER.kubeletServing, requestor: `system:node:${squatter}`, node: squatter, reason: 'san-of-other-node' },
+  );
+  assert.deepEqual(await conditionTypes(grab), [], 'the grab stays Pending, never Denied');
 });

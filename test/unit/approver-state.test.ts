@@ -105,6 +105,7 @@ test('ledger: refusals are new once per request, issued client certificates coun
   ledger.forgetCsr('r', false);
   ledger.forgetCsr('a', false);
   assert.deepEqual(ledger.approvedNames(), ['b']);
+  assert.equal(ledger.clientApprovals('w-0'), 2, 'a deleted CSR\'s client approval still counts (the cap is over the life of the process)');
   assert.equal(ledger.standingRefusals().length, 0);
   ledger.forgetNode('w-0');
   assert.equal(ledger.issuedClientCertificates('w-0'), 0);
@@ -120,6 +121,12 @@ test('addresses: a listed machine is named before a Node; a Node update replaces
   assert.equal(index.owner('10.0.0.1', 'm-0'), 'n-1', 'other than the asking node');
   assert.equal(index.owner('10.0.0.2', 'n-1'), undefined, 'its own address');
   assert.equal(index.owner('n-1', 'x'), 'n-1', 'a Node name is held by that Node');
+  assert.equal(index.declaredOwner('10.0.0.1', 'x'), 'm-0', 'a declaration');
+  assert.equal(index.declaredOwner('10.0.0.1', 'm-0'), undefined, 'a Node\'s own status never counts against a declaration');
+  assert.equal(index.declaredOwner('10.0.0.2', 'm-0'), undefined);
+  assert.equal(index.declaredOwner('n-1', 'm-0'), 'n-1', 'a Node name is its identity');
+  assert.equal(index.declaredOwner('n-1', 'n-1'), undefined);
+  assert.equal(index.declaredOwner('m-0.example.com', 'x'), 'm-0');
   index.setNode('n-1', node('n-1', true, '10.0.0.3'));
   assert.equal(index.owner('10.0.0.2', 'x'), undefined);
   assert.equal(index.owner('10.0.0.3', 'x'), 'n-1');

@@ -51,6 +51,17 @@ const nodes = new Map([
   ],
   ['worker-6.ocp.example.com', node('worker-6.ocp.example.com', '10.0.0.16')],
 ]);
+/** The fixture's Nodes plus more, for the cases where another Node reports someone else's address. */
+const withNodes = (...more: NodeInfo[]) => new Map([...nodes, ...more.map((n) => [n.name, n] as const)]);
+const withListed = (text: string) => new Map([...expected, ...parseNodes(text).map((n) => [n.name, n] as const)]);
+// An unlisted Node (master-1) and a listed Node without declared addresses (worker-4) writing
+// declared addresses of worker-0 and worker-1 into their own status.
+const squatter = (name: string, ...addresses: Array<[string, string]>): NodeInfo =>
+  ({ name, ready: true, addresses: [{ type: 'Hostname', address: name }, ...addresses.map(([type, address]) => ({ type, address }))] });
+const SQUATTERS = [
+  squatter('master-1', ['InternalIP', '10.0.0.10'], ['InternalIP', '2001:db8::10'], ['InternalDNS', 'worker-0.example.com'], ['InternalIP', '10.0.0.12']),
+  squatter('worker-4', ['InternalIP', '10.0.0.14'], ['ExternalIP', '10.0.0.11']),
+];
 const context = (overrides: Partial<PolicyView> = {}): PolicyView => {
   const view = { expected, nodes, clientApprovals: () => 0, ...overrides };
   return { addresses: addressIndexOf(view.expected.values(), (view.nodes as ReadonlyMap<string, NodeInfo>).values()), ...view };
@@ -186,6 +197,21 @@ const cases: Array<{ name: string; csr: () => Csr; verdict: string; ctx?: Partia
   { name: 'serving, another node IP', csr: () => serving('worker-2', { ipAddresses: ['10.0.0.12', '10.0.0.1'] }), verdict: 'san-of-other-node' },
   { name: 'serving, another listed machine IP', csr: () => serving('worker-2', { ipAddresses: ['10.0.0.10'] }), verdict: 'san-of-other-node' },
   { name: 'serving, another node name', csr: () => serving('worker-0', { dnsNames: ['master-0'] }), verdict: 'san-of-other-node' },
+  // Declared addresses are judged against declarations only: what another Node reports about
+  // itself never vetoes them; another listed machine's declaration or another Node's name does.
+  { name: 'serving, declared IP another Node reports as its own', csr: () => serving('worker-0', { ipAddresses: ['10.0.0.10'] }), verdict: 'approve', ctx: { nodes: withNodes(...SQUATTERS) } },
+  { name: 'serving, declared IPv6 (another spelling) another Node reports', csr: () => serving('worker-0', { ipAddresses: ['2001:db8:0::10'] }), verdict: 'approve', ctx: { nodes: withNodes(...SQUATTERS) } },
+  { name: 'serving, declared DNS name another Node reports', csr: () => serving('worker-0', { dnsNames: ['Worker-0.example.com'], ipAddresses: ['10.0.0.10'] }), verdict: 'approve', ctx: { nodes: withNodes(...SQUATTERS) } },
+  { name: 'serving, declared IP a listed machine without declarations reports', csr: () => serving('worker-1', { ipAddresses: ['10.0.0.11'] }), verdict: 'approve', ctx: { nodes: withNodes(...SQUATTERS) } },
+  { name: 'serving, declared IP another listed machine also declares', csr: () => serving('worker-0', { ipAddresses: ['10.0.0.10'] }), verdict: 'san-of-other-node', ctx: { expected: withListed('worker-7 10.0.0.10') } },
+  { name: 'serving, declared DNS name another listed machine also declares', csr: () => serving('worker-0', { dnsNames: ['worker-0.example.com'] }), verdict: 'san-of-other-node', ctx: { expected: withListed('worker-7 10.0.0.17 WORKER-0.example.com') } },
+  { name: 'serving, declared name that is another listed machine', csr: () => serving('worker-0', { dnsNames: ['worker-2'] }), verdict: 'san-of-other-node', ctx: { expected: withListed('worker-0 10.0.0.10 worker-2') } },
+  { name: 'serving, declared name that is another Node\'s name', csr: () => serving('worker-0', { dnsNames: ['master-0'] }), verdict: 'san-of-other-node', ctx: { expected: withListed('worker-0 10.0.0.10 master-0') } },
+  { name: 'serving, an address another Node reports does not make it declared', csr: () => serving('worker-0', { ipAddresses: ['10.0.0.10', '10.0.0.12'] }), verdict: 'san-not-declared', ctx: { nodes: withNodes(...SQUATTERS) } },
+  // Without declared addresses, the rules stay: no address another Node or listed machine holds.
+  { name: 'serving, undeclared: its Node address that another Node also reports', csr: () => serving('worker-2', { ipAddresses: ['10.0.0.12'] }), verdict: 'san-of-other-node', ctx: { nodes: withNodes(...SQUATTERS) } },
+  { name: 'serving, undeclared: its Node reports a listed machine\'s declared IP', csr: () => serving('worker-4', { ipAddresses: ['10.0.0.14', '10.0.0.11'] }), verdict: 'san-of-other-node', ctx: { nodes: withNodes(...SQUATTERS) } },
+  { name: 'serving, undeclared: its Node address, held by nobody else', csr: () => serving('worker-4', { ipAddresses: ['10.0.0.14'] }), verdict: 'approve', ctx: { nodes: withNodes(...SQUATTERS) } },
   { name: 'serving, outside declared', csr: () => serving('worker-0', { ipAddresses: ['10.0.0.99'] }), verdict: 'san-not-declared' },
   { name: 'serving, outside Node addresses', csr: () => serving('worker-2', { ipAddresses: ['10.0.0.98'] }), verdict: 'san-not-node-address' },
   { name: 'serving, e-mail SAN', csr: () => serving('worker-0', { ipAddresses: ['10.0.0.10'], emailAddresses: ['root@example.com'] }), verdict: 'forbidden-san-type' },
