@@ -32,8 +32,12 @@ export class ApprovalLedger {
   private readonly unconfirmed = new Map<string, Entry>();
   private readonly refused = new Map<string, RefusedCsr & { uid: string }>();
   /**
-   * Per node, the client requests sending or approved, by name and uid: the storm guard's count
-   * (a request deleted and re-created under the same name is another approval).
+   * Per listed node name, the client requests sending or approved by this process, by name and
+   * uid: the storm guard's count (a request deleted and re-created under the same name is another
+   * approval). An approval stays counted after the cluster deletes its CSR (garbage collection
+   * after an hour): a count of live CSRs would fall back to 0 every hour, and a listed name
+   * without a Node could then be claimed again and again. Bounded by the cap per listed name;
+   * it goes when the name is no longer listed.
    */
   private readonly clients = new Map<string, Set<string>>();
   /**
@@ -134,18 +138,14 @@ export class ApprovalLedger {
   }
 
   /**
-   * A CSR the cluster deleted; `keepApproval`: the action keeps it for approved-csrs (and in the
-   * storm guard's count). True when a client approval stopped counting: a refusal may lift.
+   * A CSR the cluster deleted; `keepApproval`: the action keeps it for approved-csrs. Either way a
+   * client approval stays in the storm guard's count (see `clients`).
    */
-  forgetCsr(name: string, keepApproval: boolean): boolean {
+  forgetCsr(name: string, keepApproval: boolean): void {
     this.unconfirmed.delete(name);
     this.refused.delete(name);
-    if (keepApproval || this.sending.has(name)) return false;
-    const entry = this.approved.get(name);
+    if (keepApproval || this.sending.has(name)) return;
     this.approved.delete(name);
-    if (!entry) return false;
-    this.uncountClient(name, entry);
-    return entry.phase === 'client';
   }
 
   /** A machine no longer listed: its counters go with it. */

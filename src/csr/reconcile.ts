@@ -66,7 +66,7 @@ export class Reconciler {
   reconcile(name: string): void {
     const csr = this.state.csrs.get(name);
     if (!csr) {
-      if (this.state.ledger.forgetCsr(name, this.options.retainHistory !== false)) this.requeueRefusals();
+      this.state.ledger.forgetCsr(name, this.options.retainHistory !== false);
       return;
     }
     const node = isKubelet(csr) ? this.state.requests.nodeOf(csr) : undefined;
