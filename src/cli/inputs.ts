@@ -1,19 +1,35 @@
 // The CLI's options as the inputs the core reads: --nodes-file is the nodes input, read from disk
-// (and re-read by the --watch service); --kubeconfig must name a readable file.
+// (and re-read by the --watch service, see nodes-file.ts); --kubeconfig must name a readable file.
 import { accessSync, constants, readFileSync } from 'node:fs';
 import type { Log } from '../log.ts';
 import type { InputName } from '../settings/inputs.ts';
 import { InputError, parseNodes, type InputReader, type Settings } from '../settings/settings.ts';
+import { NodesFileReload } from './nodes-file.ts';
 import { optionName, type CliOptions } from './options.ts';
 
 export interface CliInputs {
   readonly read: InputReader;
-  /** The nodes file's machines, when it changed and is usable (undefined: keep the list). */
+  /**
+   * The nodes file's machines, when it changed, is usable, and has kept that content for the
+   * settle time (undefined: keep the list). Called every second or so.
+   */
   readonly reloadNodes: () => Settings['nodes'] | undefined;
 }
 
-export function cliInputs(options: CliOptions, log: Log): CliInputs {
+export function cliInputs(options: CliOptions, log: Log, now: () => number = Date.now): CliInputs {
   const { nodesFile, kubeconfigFile } = options;
+  const reload = new NodesFileReload({
+    parse: (text) => {
+      // A file that is empty for a moment is not "unlist every machine": keep the machines listed until then.
+      if (text.trim() === '') throw new Error(`${nodesFile} is empty; the previous list stays (list no machine with a line holding only a comment)`);
+      try {
+        return parseNodes(text);
+      } catch (error) {
+        throw error instanceof InputError ? new Error(error.named(optionName)) : error;
+      }
+    },
+    warn: (reason) => log.warning(`ignoring the changed nodes file: ${reason}`),
+  });
   const read = (name: InputName): string => {
     if (name === 'kubeconfig') {
       // The file is loaded by path (RunOptions.kubeconfigFile), so that an error about its content names it.
@@ -22,23 +38,23 @@ export function cliInputs(options: CliOptions, log: Log): CliInputs {
     }
     if (name === 'nodes' && nodesFile !== undefined) {
       if (options.inputs.nodes !== undefined) throw new InputError('nodes', 'both --nodes and --nodes-file are given', 'one of them');
-      return readNodesFile(nodesFile);
+      const text = readNodesFile(nodesFile);
+      reload.started(text);
+      return text;
     }
     const value = options.inputs[name];
     return value === undefined ? '' : String(value);
   };
   const reloadNodes = () => {
     if (nodesFile === undefined) return undefined;
+    let text: string;
     try {
-      const text = readNodesFile(nodesFile);
-      // A file that cannot be read, or is empty for a moment (an editor or a config tool
-      // rewriting it), is not "unlist every machine": keep the machines listed until then.
-      if (text.trim() === '') throw new Error(`${nodesFile} is empty; the previous list stays (list no machine with a line holding only a comment)`);
-      return parseNodes(text);
+      text = readNodesFile(nodesFile);
     } catch (error) {
-      log.warning(`ignoring the changed nodes file: ${error instanceof InputError ? error.named(optionName) : (error as Error).message}`);
-      return undefined;
+      // A file that cannot be read is not "unlist every machine" either.
+      return reload.next({ error: error instanceof InputError ? error.named(optionName) : (error as Error).message }, now());
     }
+    return reload.next({ text }, now());
   };
   return { read, reloadNodes };
 }
