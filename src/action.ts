@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { getExecOutput } from '@actions/exec';
+import { logLine } from './escape.ts';
 import { toOutputs } from './report/report.ts';
 import { publish } from './shell/publish.ts';
 import { execute } from './shell/run.ts';
@@ -11,11 +12,12 @@ import { stopOnSignals } from './shell/signals.ts';
 
 /** The GitHub Action shell: inputs in, the runbook, outputs and the job summary out. */
 export async function run(): Promise<void> {
-  const log = { info: core.info, warning: core.warning, debug: core.debug };
+  // Every line this step prints passes logLine once, here: the runner reads commands in it.
+  const log = { info: (m: string) => core.info(logLine(m)), warning: (m: string) => core.warning(logLine(m)), debug: (m: string) => core.debug(logLine(m)) };
   const { report, settings } = await execute((name) => core.getInput(name), {
     log,
-    group: (title, fn) => core.group(title, fn),
-    signal: stopOnSignals(core.warning),
+    group: (title, fn) => core.group(logLine(title), fn),
+    signal: stopOnSignals(log.warning),
     registerSecret: core.setSecret,
     diagnosticsDir: join(process.env.RUNNER_TEMP || tmpdir(), `openshift-finish-install-diagnostics-${process.pid}`),
     inspect: ocAdmInspect,
@@ -26,8 +28,8 @@ export async function run(): Promise<void> {
     outputs: (outcome) => {
       for (const [name, value] of Object.entries(toOutputs(outcome))) core.setOutput(name, value);
     },
-    failed: core.setFailed,
-    succeeded: core.info,
+    failed: (message) => core.setFailed(logLine(message)),
+    succeeded: log.info,
   });
 }
 

@@ -1,4 +1,5 @@
 // The CLI shell: the command line, then the same run as the action, then the outcome printed.
+import { outputJson } from '../escape.ts';
 import { toOutputs, type RunReport } from '../report/report.ts';
 import { progressLine, renderText } from '../report/text.ts';
 import { startMonitor, type ServiceMonitor } from '../service/monitor.ts';
@@ -26,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
   let monitor: ServiceMonitor | undefined;
   if (options.metrics) {
     try {
-      monitor = await startMonitor(options.metrics.listen);
+      monitor = await startMonitor(options.metrics.listen, options.metrics.approvalFailureGraceMs === undefined ? {} : { approvalFailureGraceMs: options.metrics.approvalFailureGraceMs });
     } catch (error) {
       process.stderr.write(`Option --metrics-address: cannot listen on ${options.metrics.address}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.\n`);
       return EXIT.error;
@@ -67,11 +68,10 @@ export async function main(argv: string[]): Promise<number> {
     log: terminal.log,
     summaryFileExpected: false,
     outputs: (final) => {
-      if (options.output === 'json') process.stdout.write(`${JSON.stringify(jsonOutputs(final), null, 2)}\n`);
-      // eslint-disable-next-line no-control-regex
-      else if (settings) process.stdout.write(terminal.mask(renderText(final)).replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, '?'));
+      if (options.output === 'json') process.stdout.write(`${outputJson(jsonOutputs(final), 2)}\n`);
+      else if (settings) process.stdout.write(terminal.mask(renderText(final)));
     },
-    failed: (message) => process.stderr.write(`${terminal.mask(message)}\n`),
+    failed: (message) => terminal.print(message),
     succeeded: () => {},
   });
   return EXIT[report.result];

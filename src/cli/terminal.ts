@@ -1,5 +1,6 @@
 // Where the CLI's story goes: stderr, with every registered secret masked and, on a terminal, a
 // live progress line kept below the log.
+import { logLine } from '../escape.ts';
 import type { Log } from '../log.ts';
 
 export class Terminal {
@@ -22,7 +23,7 @@ export class Terminal {
 
   print(line: string): void {
     if (this.tty && this.progress) process.stderr.write('\r\x1b[2K');
-    process.stderr.write(`${this.mask(line)}\n`);
+    process.stderr.write(`${logLine(this.mask(line))}\n`);
     if (this.tty && this.progress) process.stderr.write(this.progress);
   }
 

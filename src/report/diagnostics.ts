@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { statusOf } from '../cluster/errors.ts';
 import { describeRule, type PermissionCheck } from '../cluster/permission-check.ts';
 import type { EventInfo } from '../cluster/objects.ts';
+import { outputJson } from '../escape.ts';
 import type { Log } from '../log.ts';
 import { toOutputs, type RunReport } from './report.ts';
 
@@ -46,7 +47,7 @@ export interface NotReadable {
 export async function writeDiagnostics(dir: string, report: RunReport, sources: DiagnosticSources, log: Log, budgetMs = DIAGNOSTICS_BUDGET_MS): Promise<string> {
   const limits: ReadLimits = { deadline: Date.now() + budgetMs, signal: AbortSignal.timeout(budgetMs) };
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const write = (name: string, data: unknown) => writeFileSync(join(dir, name), `${JSON.stringify(data, null, 2)}\n`);
+  const write = (name: string, data: unknown) => writeFileSync(join(dir, name), `${outputJson(data, 2)}\n`);
   // As the step will set them: the run ends now, and this folder is its diagnostics-path.
   write('outputs.json', { ...toOutputs({ ...report, finishedAt: Date.now(), diagnosticsPath: dir }), failure: report.failure });
   write('operators.json', report.unstableOperatorDetails.length > 0 ? report.unstableOperatorDetails : report.unstableOperators);
@@ -74,6 +75,22 @@ export async function writeDiagnostics(dir: string, report: RunReport, sources: 
   }
   if (notReadable.length > 0) log.warning(`diagnostics: ${notReadable.length} read(s) not possible, listed in not-readable.json (${notReadable[0]!.reason})`);
   log.info(`diagnostics written to ${dir}`);
+  return dir;
+}
+
+/**
+ * A run that succeeded but had to cut a list output (see LIST_OUTPUT_LIMITS) keeps the full lists
+ * here, so the audit that reads the output can still see every entry.
+ */
+export function writeFullLists(dir: string, report: RunReport, log: Log): string {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(dir, 'csrs-refused.json'), `${outputJson(report.refusedCsrs, 2)}\n`);
+  } catch (error) {
+    log.warning(`could not write the full list of refused requests to ${dir}: ${(error as Error).message}`);
+    return '';
+  }
+  log.info(`${report.refusedCsrs.length} refused requests, more than the refused-csrs output holds: the full list is in ${join(dir, 'csrs-refused.json')}`);
   return dir;
 }
 

@@ -1,3 +1,4 @@
+import { chartText } from '../escape.ts';
 import type { RunReport } from './report.ts';
 
 /** One bar of the chart: the time up to a milestone, or the wait still open at the end. */
@@ -82,17 +83,6 @@ function offsets(milestones: Map<Bar['kind'], number>, start: number): TimelineR
   return Object.fromEntries([...milestones].map(([kind, at]) => [kind, at - start]));
 }
 
-/**
- * Text from the cluster or the inputs inside Mermaid source: a control character becomes a space
- * and every character outside a small safe set a Mermaid entity code (`#58;` for `:`), which
- * Mermaid turns back into that character as text. So no `:`, `;`, `#`, `%` or line break can end
- * a task, start a comment or a directive, and no backtick can close the Markdown fence.
- */
-export function mermaidText(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return [...text.slice(0, 200).replace(/[\u0000-\u001f\u007f]/g, ' ')].map((c) => (/[A-Za-z0-9 ._+()/,-]/.test(c) ? c : `#${c.codePointAt(0)};`)).join('');
-}
-
 /** Mermaid stops rendering above 50,000 characters of source (its maxTextSize); so does GitHub. */
 const MAX_CHART_NODES = 60;
 const TASK_STATE = { client: '', serving: 'active, ', ready: 'done, ', registry: 'done, ', operators: 'done, ', waiting: 'crit, ' } as const;
@@ -125,12 +115,12 @@ export function renderGantt(report: RunReport): string {
   ];
   let id = 0;
   for (const row of shown) {
-    lines.push(`  section ${mermaidText(row.name)}`);
+    lines.push(`  section ${chartText(row.name)}`);
     // The bars of a row sit side by side (compact mode) and are often too short for their words,
     // which Mermaid then writes beside them, over the next bar: so the last bar of a row carries
     // the words of all, and the others a zero-width space (a task needs some text).
     row.bars.forEach((bar, i) => {
-      const text = i === row.bars.length - 1 ? mermaidText(row.bars.map((b) => b.label).join(', ')) : '#8203;';
+      const text = i === row.bars.length - 1 ? chartText(row.bars.map((b) => b.label).join(', ')) : '#8203;';
       lines.push(`    ${text}:${TASK_STATE[bar.kind]}t${id++}, ${Math.round(bar.from)}, ${Math.max(0, Math.round(bar.to - bar.from))}ms`);
     });
   }

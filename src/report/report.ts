@@ -1,3 +1,4 @@
+import { bounded, outputJson } from '../escape.ts';
 import type { NodeStatus, RefusedCsr, TimelineEntry } from '../csr/approver.ts';
 import type { ClusterOperatorInfo } from '../cluster/objects.ts';
 import type { ClusterVersionState } from '../completion/cluster-version.ts';
@@ -79,21 +80,55 @@ export function newReport(now: number, dryRun: boolean): RunReport {
   };
 }
 
-/** The outputs of CONTRACT.md, as strings. */
+/**
+ * The list outputs whose entries the cluster's users create (anyone allowed to create a CSR can
+ * add a refused one) hold at most this many entries and bytes, so a step can still pass them
+ * through `env:` (Linux refuses a variable over 128 KiB) and the job's outputs stay under
+ * GitHub's 1 MB. The rest are counted in `refused-csrs-omitted` and kept whole in the
+ * diagnostics folder.
+ */
+export const LIST_OUTPUT_LIMITS = { entries: 100, bytes: 32 * 1024 } as const;
+
+/** The first entries of `items` that fit the limits, as output JSON, and how many were left out. */
+export function boundedList(items: readonly unknown[], limits: { entries: number; bytes: number } = LIST_OUTPUT_LIMITS): { json: string; omitted: number } {
+  const kept: string[] = [];
+  let bytes = 2;
+  for (const item of items.slice(0, limits.entries)) {
+    const json = outputJson(item);
+    if (bytes + json.length + 1 > limits.bytes) break;
+    kept.push(json);
+    bytes += json.length + 1;
+  }
+  return { json: `[${kept.join(',')}]`, omitted: items.length - kept.length };
+}
+
+/** True when some list output could not hold all its entries (the diagnostics then keep them). */
+export function listsCut(report: RunReport): boolean {
+  return refusedOutput(report).omitted > 0;
+}
+
+function refusedOutput(report: RunReport): { json: string; omitted: number } {
+  return boundedList(report.refusedCsrs.map((r) => ({ name: bounded(r.name), signer: bounded(r.signer), requestor: bounded(r.requestor), node: bounded(r.node), reason: r.reason })));
+}
+
+/** The outputs of CONTRACT.md, as strings. Cluster text is cut to MAX_FIELD_CHARS per field. */
 export function toOutputs(report: RunReport): Record<string, string> {
+  const refused = refusedOutput(report);
+  const cv = report.clusterVersion;
   return {
     result: report.result,
-    'approved-csrs': JSON.stringify(report.approvedCsrs),
-    'refused-csrs': JSON.stringify(report.refusedCsrs),
-    nodes: JSON.stringify(report.nodes),
+    'approved-csrs': outputJson(report.approvedCsrs.map((name) => bounded(name))),
+    'refused-csrs': refused.json,
+    'refused-csrs-omitted': String(refused.omitted),
+    nodes: outputJson(report.nodes),
     'nodes-ready': String(report.nodesReady),
     'operators-stable': String(report.operatorsStable),
-    'unstable-operators': JSON.stringify(
-      report.unstableOperators.map(({ name, available, progressing, degraded, message }) => ({ name, available, progressing, degraded, message })),
+    'unstable-operators': outputJson(
+      report.unstableOperators.map(({ name, available, progressing, degraded, message }) => ({ name: bounded(name), available, progressing, degraded, message: bounded(message) })),
     ),
-    registry: JSON.stringify(report.registry ?? {}),
-    'cluster-version': JSON.stringify(report.clusterVersion ?? {}),
-    'machine-config-pools': JSON.stringify(report.pools),
+    registry: outputJson(report.registry ?? {}),
+    'cluster-version': outputJson(cv ? { ...cv, version: bounded(cv.version), message: bounded(cv.message) } : {}),
+    'machine-config-pools': outputJson(report.pools),
     'diagnostics-path': report.diagnosticsPath,
     'duration-seconds': String(Math.round((report.finishedAt - report.startedAt) / 1000)),
   };

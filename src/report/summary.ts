@@ -1,26 +1,15 @@
 import { offsetText, renderGantt, timelineRows } from './gantt.ts';
 import { clientCertificatesWarning } from '../csr/approver.ts';
+import { markdownText } from '../escape.ts';
 import type { RunReport } from './report.ts';
 
 /** GitHub rejects a step summary above 1 MiB; keep well below. */
 export const SUMMARY_LIMIT = 512 * 1024;
 const MAX_ROWS = 200;
 
-/** Cluster-provided text inside a Markdown table cell: no markup, no HTML, no line breaks. */
-export function cell(text: unknown): string {
-  return String(text ?? '')
-    .replace(/([\\`*_[\]#!~])/g, '\\$1')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\|/g, '&#124;')
-    .replace(/\r?\n/g, ' ')
-    .slice(0, 500);
-}
-
 function table(headers: string[], rows: unknown[][]): string {
   const shown = rows.slice(0, MAX_ROWS);
-  const lines = [`| ${headers.join(' | ')} |`, `|${headers.map(() => ' --- ').join('|')}|`, ...shown.map((r) => `| ${r.map(cell).join(' | ')} |`)];
+  const lines = [`| ${headers.join(' | ')} |`, `|${headers.map(() => ' --- ').join('|')}|`, ...shown.map((r) => `| ${r.map(markdownText).join(' | ')} |`)];
   if (rows.length > shown.length) lines.push(`\n_${rows.length - shown.length} more rows not shown_`);
   return lines.join('\n');
 }
@@ -36,13 +25,13 @@ function headline(report: RunReport): string[] {
   const cv = report.clusterVersion;
   if (cv) {
     const state = cv.completed && cv.available && !cv.progressing && !cv.failing ? 'install complete' : cv.failing ? 'Failing' : cv.progressing ? 'Progressing' : 'not Available';
-    lines.push(`**OpenShift ${cell(cv.version || 'version unknown')}**: ${state}${cv.failing || (cv.progressing && report.result !== 'success') ? ` (${cell(cv.message)})` : ''}.`);
+    lines.push(`**OpenShift ${markdownText(cv.version || 'version unknown')}**: ${state}${cv.failing || (cv.progressing && report.result !== 'success') ? ` (${markdownText(cv.message)})` : ''}.`);
   }
   const firstApproval = report.timeline.find((t) => t.event === 'client approved' || t.event === 'serving approved');
   if (firstApproval && report.result === 'success' && !report.dryRun) {
     lines.push(`Finished ${offsetText(report.finishedAt - firstApproval.at).slice(1)} after the first approval.`);
   }
-  if (report.result !== 'success' && report.failure) lines.push(`**Blocked by:** ${cell(report.failure.split('; also: ')[0])}`);
+  if (report.result !== 'success' && report.failure) lines.push(`**Blocked by:** ${markdownText(report.failure.split('; also: ')[0])}`);
   return lines;
 }
 
@@ -52,16 +41,16 @@ export function renderSummary(report: RunReport): string {
   const parts: string[] = [
     `## OpenShift finish-install: ${RESULT_WORDS[report.result]}${report.dryRun ? ' (dry-run: nothing written)' : ''}`,
     ...headline(report),
-    `Ran ${seconds}s.${report.failure ? ` ${cell(report.failure)}` : ''}`,
+    `Ran ${seconds}s.${report.failure ? ` ${markdownText(report.failure)}` : ''}`,
   ];
-  if (report.diagnosticsPath) parts.push(`Diagnostics: \`${cell(report.diagnosticsPath)}\` (output \`diagnostics-path\`, for actions/upload-artifact).`);
+  if (report.diagnosticsPath) parts.push(`Diagnostics: ${markdownText(report.diagnosticsPath)} (output \`diagnostics-path\`, for actions/upload-artifact).`);
   if (report.nodes.length > 0) {
     parts.push('### Nodes', table(['Node', 'Client approved', 'Serving issued', 'Ready'], report.nodes.map((n) => [n.name, yes(n.clientApproved), yes(n.servingIssued), yes(n.ready)])));
-    for (const n of report.nodes) if (n.clientCertificates > 1) parts.push(`> [!WARNING]\n> ${cell(clientCertificatesWarning(n.name, n.clientCertificates))}`);
+    for (const n of report.nodes) if (n.clientCertificates > 1) parts.push(`> [!WARNING]\n> ${markdownText(clientCertificatesWarning(n.name, n.clientCertificates))}`);
   }
   parts.push(
     `### Certificate requests`,
-    report.approvedCsrs.length > 0 ? `${report.dryRun ? 'Would approve' : 'Approved'}: ${report.approvedCsrs.map(cell).join(', ')}` : 'None approved by this run.',
+    report.approvedCsrs.length > 0 ? `${report.dryRun ? 'Would approve' : 'Approved'}: ${report.approvedCsrs.map(markdownText).join(', ')}` : 'None approved by this run.',
   );
   if (report.refusedCsrs.length > 0) {
     parts.push(
@@ -78,7 +67,7 @@ export function renderSummary(report: RunReport): string {
         [[r.managementState, r.storage, r.claim || '-', r.rolloutStrategy, r.replicas, yes(r.changed), yes(r.ready)]],
       ),
     );
-    if (!r.ready && report.registryWaitingFor) parts.push(`Waiting for ${cell(report.registryWaitingFor)}`);
+    if (!r.ready && report.registryWaitingFor) parts.push(`Waiting for ${markdownText(report.registryWaitingFor)}`);
   }
   if (!report.registryInstalled) parts.push('### Image registry', 'Not installed: the cluster has the ImageRegistry capability disabled.');
   if (report.clusterVersion || report.pools.length > 0) {
@@ -105,7 +94,7 @@ export function renderSummary(report: RunReport): string {
       table(['Operator', 'Available', 'Progressing', 'Degraded', 'Message'], report.unstableOperators.map((o) => [o.name, o.available, o.progressing, o.degraded, o.message])),
     );
   }
-  if (report.ignoredOperators.length > 0) parts.push(`Ignored: ${report.ignoredOperators.map((o) => `${cell(o.name)} (${o.available}/${o.progressing}/${o.degraded})`).join(', ')}`);
+  if (report.ignoredOperators.length > 0) parts.push(`Ignored: ${report.ignoredOperators.map((o) => `${markdownText(o.name)} (${o.available}/${o.progressing}/${o.degraded})`).join(', ')}`);
   if (report.timeline.length > 0) {
     parts.push(
       '### Timeline',

@@ -1,3 +1,4 @@
+import { terminalText } from '../escape.ts';
 import { formatDuration } from '../settings/duration.ts';
 import { clientCertificatesWarning } from '../csr/approver.ts';
 import type { RunReport } from './report.ts';
@@ -6,30 +7,30 @@ import { offsetText } from './gantt.ts';
 /** The CLI's readable report: the same facts as the job summary, as plain text. */
 export function renderText(report: RunReport): string {
   const lines = [`result: ${report.result}${report.dryRun ? ' (dry-run: nothing written)' : ''} after ${formatDuration(report.finishedAt - report.startedAt)}`];
-  if (report.failure) lines.push(`failure: ${report.failure}`);
-  if (report.diagnosticsPath) lines.push(`diagnostics: ${report.diagnosticsPath}`);
+  if (report.failure) lines.push(`failure: ${terminalText(report.failure)}`);
+  if (report.diagnosticsPath) lines.push(`diagnostics: ${terminalText(report.diagnosticsPath)}`);
   if (report.nodes.length > 0) {
     lines.push('', 'nodes:');
     for (const n of report.nodes) {
-      lines.push(`  ${n.name.padEnd(24)} client ${n.clientApproved ? 'approved' : '-       '}  serving ${n.servingIssued ? 'issued' : '-     '}  ${n.ready ? 'Ready' : 'NotReady'}`);
+      lines.push(`  ${terminalText(n.name).padEnd(24)} client ${n.clientApproved ? 'approved' : '-       '}  serving ${n.servingIssued ? 'issued' : '-     '}  ${n.ready ? 'Ready' : 'NotReady'}`);
     }
-    for (const n of report.nodes) if (n.clientCertificates > 1) lines.push(`  warning: ${clientCertificatesWarning(n.name, n.clientCertificates)}`);
+    for (const n of report.nodes) if (n.clientCertificates > 1) lines.push(`  warning: ${terminalText(clientCertificatesWarning(n.name, n.clientCertificates))}`);
   }
-  lines.push('', `CSRs ${report.dryRun ? 'that would be approved' : 'approved'}: ${report.approvedCsrs.join(', ') || 'none'}`);
-  for (const r of report.refusedCsrs) lines.push(`  left Pending: ${r.name} (${r.node || '?'}, ${r.signer}): ${r.reason}`);
+  lines.push('', `CSRs ${report.dryRun ? 'that would be approved' : 'approved'}: ${report.approvedCsrs.map(terminalText).join(', ') || 'none'}`);
+  for (const r of report.refusedCsrs) lines.push(`  left Pending: ${terminalText(r.name)} (${terminalText(r.node || '?')}, ${terminalText(r.signer)}): ${terminalText(r.reason)}`);
   if (report.registry) {
     const r = report.registry;
-    lines.push('', `registry: ${r.managementState}, ${r.storage}${r.claim ? ` claim ${r.claim}` : ''}, ${r.rolloutStrategy}, ${r.replicas} replica(s), ${r.changed ? 'changed' : 'unchanged'}, ${r.ready ? 'ready' : `not ready${report.registryWaitingFor ? `: waiting for ${report.registryWaitingFor}` : ''}`}`);
+    lines.push('', `registry: ${r.managementState}, ${r.storage}${r.claim ? ` claim ${terminalText(r.claim)}` : ''}, ${r.rolloutStrategy}, ${r.replicas} replica(s), ${r.changed ? 'changed' : 'unchanged'}, ${r.ready ? 'ready' : `not ready${report.registryWaitingFor ? `: waiting for ${terminalText(report.registryWaitingFor)}` : ''}`}`);
   }
   if (!report.registryInstalled) lines.push('', 'registry: not installed (ImageRegistry capability disabled)');
   const cv = report.clusterVersion;
-  if (cv) lines.push('', `cluster version: ${cv.version} ${cv.completed && cv.available && !cv.progressing && !cv.failing ? 'complete' : `not complete (Available=${cv.available} Progressing=${cv.progressing} Failing=${cv.failing})${cv.message ? `: ${cv.message}` : ''}`}`);
-  for (const p of report.pools) lines.push(`pool ${p.name}: ${p.updatedMachineCount}/${p.machineCount} updated, ${p.readyMachineCount}/${p.machineCount} ready${p.updated ? ', Updated' : ''}${p.degraded ? ', Degraded' : ''}`);
+  if (cv) lines.push('', `cluster version: ${terminalText(cv.version)} ${cv.completed && cv.available && !cv.progressing && !cv.failing ? 'complete' : `not complete (Available=${cv.available} Progressing=${cv.progressing} Failing=${cv.failing})${cv.message ? `: ${terminalText(cv.message)}` : ''}`}`);
+  for (const p of report.pools) lines.push(`pool ${terminalText(p.name)}: ${p.updatedMachineCount}/${p.machineCount} updated, ${p.readyMachineCount}/${p.machineCount} ready${p.updated ? ', Updated' : ''}${p.degraded ? ', Degraded' : ''}`);
   lines.push('', `operators: ${report.operatorsStable ? 'all stable' : 'not all stable'}`);
-  for (const o of report.unstableOperators) lines.push(`  ${o.name}: ${o.message}`);
+  for (const o of report.unstableOperators) lines.push(`  ${terminalText(o.name)}: ${terminalText(o.message)}`);
   if (report.timeline.length > 0) {
     lines.push('', 'timeline:');
-    for (const t of report.timeline) lines.push(`  ${offsetText(t.at - report.startedAt).padStart(9)}  ${t.node ? `${t.node}: ` : ''}${t.event}`);
+    for (const e of report.timeline) lines.push(`  ${offsetText(e.at - report.startedAt).padStart(9)}  ${e.node ? `${terminalText(e.node)}: ` : ''}${terminalText(e.event)}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -109,7 +109,11 @@ export const OUTPUTS = [
   {
     name: 'refused-csrs',
     description:
-      'JSON array of {name, signer, requestor, node, reason} for the pending kubelet CSRs this run would not approve; reason is a stable kebab-case code.',
+      'JSON array of {name, signer, requestor, node, reason} for the pending kubelet CSRs this run would not approve; reason is a stable kebab-case code. At most 100 entries and 32 KiB (each text field at most 300 characters); the rest are counted in refused-csrs-omitted and listed whole in diagnostics-path.',
+  },
+  {
+    name: 'refused-csrs-omitted',
+    description: 'How many refused requests refused-csrs left out to stay within its bounds (0 when it holds them all).',
   },
   {
     name: 'nodes',
@@ -142,7 +146,7 @@ export const OUTPUTS = [
   {
     name: 'diagnostics-path',
     description:
-      'When the run did not succeed: a folder with the unstable operators (conditions, related objects), the events of nodes not Ready, the refused CSRs with reasons, and oc adm inspect output where oc is installed; for actions/upload-artifact. Empty on success. Never holds secrets.',
+      'When the run did not succeed: a folder with the unstable operators (conditions, related objects), the events of nodes not Ready, the refused CSRs with reasons, and oc adm inspect output where oc is installed; for actions/upload-artifact. On success it is empty, unless refused-csrs had to leave requests out: the folder then holds the full list (csrs-refused.json). Never holds secrets.',
   },
   { name: 'duration-seconds', description: 'Whole seconds the action ran.' },
 ] as const;

@@ -4,10 +4,10 @@ import { DeadlineError } from '../errors.ts';
 import { RunProgress } from '../finish/progress.ts';
 import { keepApproving, type RenewalOptions } from '../finish/renewal.ts';
 import { finishInstall, RunbookFailure } from '../finish/runbook.ts';
-import { oneLine, singleLineLog, type Log } from '../log.ts';
-import { writeDiagnostics } from '../report/diagnostics.ts';
+import type { Log } from '../log.ts';
+import { writeDiagnostics, writeFullLists } from '../report/diagnostics.ts';
 import { failureLine } from '../report/failure.ts';
-import { newReport, type Result, type RunReport } from '../report/report.ts';
+import { listsCut, newReport, type Result, type RunReport } from '../report/report.ts';
 import { actionInputName, InputError, parseSettings, type InputNaming, type InputReader, type Settings } from '../settings/settings.ts';
 
 export interface ShellHooks {
@@ -39,7 +39,7 @@ export interface RunOptions extends RenewalOptions {
  * what happened.
  */
 export async function execute(read: InputReader, shell: ShellHooks, options: RunOptions = {}): Promise<{ report: RunReport; settings: Settings | undefined }> {
-  const log = singleLineLog(shell.log);
+  const log = shell.log;
   const startedAt = Date.now();
   const progress = new RunProgress();
   let settings: Settings | undefined;
@@ -54,8 +54,10 @@ export async function execute(read: InputReader, shell: ShellHooks, options: Run
     const env = options.kubeconfigFile ? { ...process.env, KUBECONFIG: options.kubeconfigFile } : process.env;
     const kubeconfig = loadKubeConfig(settings.kubeconfig, settings.context, env);
     for (const secret of kubeconfig.secrets) shell.registerSecret(secret);
+    for (const warning of kubeconfig.warnings) log.warning(warning);
     kubeconfigText = kubeconfig.config.exportConfig();
-    gateway = new ClusterGateway(kubeconfig.config, { log, signal: shell.signal, ...(kubeconfig.tokenFile ? { tokenFile: kubeconfig.tokenFile } : {}) });
+    const { tokenFile, impersonate } = kubeconfig;
+    gateway = new ClusterGateway(kubeconfig.config, { log, signal: shell.signal, ...(tokenFile ? { tokenFile } : {}), ...(impersonate ? { impersonate } : {}) });
     const proxy = gateway.describeProxy();
     log.info(`cluster ${gateway.server}${proxy ? ` ${proxy}` : ''} (kubeconfig from ${kubeconfig.source})${settings.dryRun ? ', dry-run: nothing will be written' : ''}`);
     const context = { gateway, log, group: shell.group, signal: shell.signal, progress };
@@ -80,6 +82,8 @@ export async function execute(read: InputReader, shell: ShellHooks, options: Run
       return '';
     });
     report = { ...report, diagnosticsPath };
+  } else if (shell.diagnosticsDir && listsCut(report)) {
+    report = { ...report, diagnosticsPath: writeFullLists(shell.diagnosticsDir, report, log) };
   }
   return { report: { ...report, finishedAt: Date.now() }, settings };
 }
@@ -89,5 +93,5 @@ function failureOf(error: unknown, naming: InputNaming): { result: Result; failu
   const first = error instanceof RunbookFailure ? error.first : error;
   const text = first instanceof InputError ? first.named(naming) : first instanceof Error ? first.message : String(first);
   const line = error instanceof RunbookFailure ? failureLine(text, error.gate, error.outstanding) : text;
-  return { result: first instanceof DeadlineError ? 'timeout' : 'error', failure: oneLine(line) };
+  return { result: first instanceof DeadlineError ? 'timeout' : 'error', failure: line };
 }

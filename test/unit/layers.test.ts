@@ -19,7 +19,7 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ['csr', 'operators', 'registry', 'completion'],
   ['cluster'],
   ['settings'],
-  ['net', 'log.ts', 'errors.ts', 'version.ts'],
+  ['net', 'log.ts', 'escape.ts', 'errors.ts', 'version.ts'],
 ];
 
 const files = (dir: string): string[] =>

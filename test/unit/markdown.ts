@@ -1,4 +1,6 @@
 // Markdown helpers shared by the README tests (test/unit/docs.test.ts, test/integration/readme.test.ts).
+import { micromark } from 'micromark';
+import { gfm, gfmHtml } from 'micromark-extension-gfm';
 
 export interface Block {
   /** The info string after the opening fence (`yaml`, `sh`, ...; '' when none). */
@@ -16,4 +18,9 @@ export function fencedBlocks(markdown: string): Block[] {
     blocks.push({ lang: match[1]!, text: match[2]!, line: markdown.slice(0, match.index).split('\n').length });
   }
   return blocks;
+}
+
+/** GitHub renders job summaries as GitHub-flavoured Markdown; micromark with GFM follows its spec. */
+export function renderGfm(markdown: string): string {
+  return micromark(markdown, { extensions: [gfm()], htmlExtensions: [gfmHtml()] });
 }

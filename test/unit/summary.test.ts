@@ -1,16 +1,66 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mermaidText } from '../../src/report/gantt.ts';
-import { newReport, toOutputs, type RunReport } from '../../src/report/report.ts';
-import { cell, renderSummary, SUMMARY_LIMIT } from '../../src/report/summary.ts';
+import { LIST_OUTPUT_LIMITS, listsCut, newReport, toOutputs, type RunReport } from '../../src/report/report.ts';
+import { renderText } from '../../src/report/text.ts';
+import { commandsIn, HOSTILE_TEXT, INVISIBLE } from '../env/runner-commands.ts';
+import { renderGfm } from './markdown.ts';
+import { renderSummary, SUMMARY_LIMIT } from '../../src/report/summary.ts';
 
 test('summary escapes cluster-provided text', () => {
-  assert.equal(cell('a|b\n<script>'), 'a&#124;b &lt;script&gt;');
   const report = newReport(0, false);
   report.unstableOperators = [{ name: 'evil', available: 'False', progressing: 'True', degraded: 'True', message: '| <img src=x onerror=alert(1)> [link](http://x)' }];
-  const text = renderSummary(report);
-  assert.ok(!text.includes('<img'));
-  assert.ok(text.includes('\\[link\\](http'), 'link brackets are escaped');
+  const html = renderGfm(renderSummary(report));
+  assert.doesNotMatch(html, /<img|<a /);
+  assert.match(html, /\| &lt;img src=x onerror=alert\(1\)&gt; \[link\]\(http:\/\/x\)/, 'shown as text');
+});
+
+/** A report whose every cluster-provided field is hostile text. */
+function hostileReport(): RunReport {
+  const report = { ...newReport(1_000_000, false), result: 'timeout' as const, finishedAt: 1_060_000 };
+  report.failure = `3 nodes not Ready: ${HOSTILE_TEXT[0]}`;
+  report.refusedCsrs = HOSTILE_TEXT.map((name) => ({ name, signer: 'kubernetes.io/kube-apiserver-client-kubelet', requestor: name, node: name, reason: 'node-not-listed' as const }));
+  report.approvedCsrs = HOSTILE_TEXT.slice(0, 5);
+  report.unstableOperators = HOSTILE_TEXT.map((message, i) => ({ name: `op-${i}`, available: 'False', progressing: 'True', degraded: 'True', message }));
+  report.clusterVersion = { version: HOSTILE_TEXT[1]!, completed: false, available: true, progressing: true, failing: true, message: HOSTILE_TEXT[17]! };
+  report.registryWaitingFor = HOSTILE_TEXT[16]!;
+  return report;
+}
+
+test('summary of hostile text: every table keeps its rows, the page keeps its headings, nothing links', () => {
+  const report = hostileReport();
+  const html = renderGfm(renderSummary(report));
+  const headings = [...html.matchAll(/<h(\d)>(.*?)<\/h\d>/g)].map((m) => m[2]);
+  assert.deepEqual(headings, ['OpenShift finish-install: ⏱️ timeout', 'Certificate requests', 'Completion', 'Cluster operators']);
+  assert.doesNotMatch(html, /<(a|img|details open|em|code|del|blockquote|ul|ol)\b/);
+  const tables = [...html.matchAll(/<tbody>([\s\S]*?)<\/tbody>/g)].map((m) => [...m[1]!.matchAll(/<tr>/g)].length);
+  assert.deepEqual(tables, [HOSTILE_TEXT.length, 1, HOSTILE_TEXT.length], 'Left Pending, Completion and the operators: one row each');
+  assert.ok(!INVISIBLE.test(html.replace(/\n/g, '')));
+});
+
+test('CLI report of hostile text: no forged line, no command, no terminal control', () => {
+  const text = renderText(hostileReport());
+  const lines = text.split('\n');
+  assert.equal(lines.filter((l) => l.startsWith('result: ')).length, 1, 'one result line');
+  for (const line of lines) {
+    assert.deepEqual(commandsIn(line), [], line.slice(0, 120));
+    assert.ok(!INVISIBLE.test(line), line.slice(0, 120));
+  }
+  assert.equal(lines.filter((l) => l.startsWith('  left Pending: ')).length, HOSTILE_TEXT.length);
+});
+
+test('outputs of 1,000 forged requests with long names: bounded, counted, still JSON, still passable through env', () => {
+  const report = newReport(0, false);
+  report.refusedCsrs = Array.from({ length: 1000 }, (_, i) => ({ name: `node-csr-${i}-${'x'.repeat(400)}`, signer: 'kubernetes.io/kube-apiserver-client-kubelet', requestor: 'system:serviceaccount:openshift-machine-config-operator:node-bootstrapper', node: `forged-${i}`, reason: 'node-not-listed' as const }));
+  const outputs = toOutputs(report);
+  assert.ok(Buffer.byteLength(outputs['refused-csrs']!) <= LIST_OUTPUT_LIMITS.bytes, `${Buffer.byteLength(outputs['refused-csrs']!)} bytes`);
+  const kept = JSON.parse(outputs['refused-csrs']!) as Array<{ name: string }>;
+  assert.ok(kept.length > 0 && kept.length <= LIST_OUTPUT_LIMITS.entries);
+  assert.equal(Number(outputs['refused-csrs-omitted']), 1000 - kept.length);
+  assert.match(kept[0]!.name, /^node-csr-0-x+…\(\d+ more characters\)$/, 'a long name is cut with a note');
+  assert.ok(listsCut(report));
+  const few = { ...report, refusedCsrs: report.refusedCsrs.slice(0, 3).map((r) => ({ ...r, name: 'csr-a' })) };
+  assert.equal(toOutputs(few)['refused-csrs-omitted'], '0');
+  assert.equal(listsCut(few), false);
 });
 
 test('summary stays under the size limit with many rows', () => {
@@ -24,7 +74,7 @@ test('summary stays under the size limit with many rows', () => {
 
 test('outputs are all present and JSON where the contract says so', () => {
   const outputs = toOutputs({ ...newReport(0, false), finishedAt: 2400 });
-  assert.deepEqual(Object.keys(outputs).sort(), ['approved-csrs', 'cluster-version', 'diagnostics-path', 'duration-seconds', 'machine-config-pools', 'nodes', 'nodes-ready', 'operators-stable', 'refused-csrs', 'registry', 'result', 'unstable-operators']);
+  assert.deepEqual(Object.keys(outputs).sort(), ['approved-csrs', 'cluster-version', 'diagnostics-path', 'duration-seconds', 'machine-config-pools', 'nodes', 'nodes-ready', 'operators-stable', 'refused-csrs', 'refused-csrs-omitted', 'registry', 'result', 'unstable-operators']);
   assert.equal(outputs['cluster-version'], '{}', 'not read: {}');
   assert.equal(outputs['machine-config-pools'], '[]');
   assert.equal(outputs['duration-seconds'], '2');
@@ -42,15 +92,10 @@ test('summary timeline: a short table, then one Mermaid gantt chart, then every 
   ];
   report.finishedAt = 1_040_000;
   const text = renderSummary(report);
-  assert.match(text, /\| worker-0 \| \+12\.4s \| \+31\.8s \| \+29\.5s \|/);
+  assert.match(text, /\| worker\\-0 \| \\\+12\\\.4s \| \\\+31\\\.8s \| \\\+29\\\.5s \|/);
   assert.equal([...text.matchAll(/^```mermaid\n---\ndisplayMode: compact\n---\ngantt\n/gm)].length, 1);
   assert.match(text, /section worker-0\n.*:t0, 1000000, 12400ms\n.*:done, t1, 1012400, 17100ms\n {4}client approved \+12\.4s, Ready \+29\.5s, serving issued \+31\.8s:active, t2, 1029500, 2300ms\n```/);
   assert.ok(text.indexOf('```mermaid') < text.indexOf('<details><summary>Every event</summary>'));
   assert.equal(renderSummary({ ...report, dryRun: true }).includes('```mermaid'), false, 'no chart of a dry-run');
 });
 
-test('Mermaid text: only a safe set of characters is left as is', () => {
-  assert.equal(mermaidText('worker-0.ocp.example.com'), 'worker-0.ocp.example.com');
-  assert.equal(mermaidText('a:b;c#d%e\n`f'), 'a#58;b#59;c#35;d#37;e #96;f');
-  assert.equal(mermaidText('x'.repeat(500)).length, 200);
-});
