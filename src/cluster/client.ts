@@ -2,6 +2,7 @@ import type { Log } from '../log.ts';
 import { ClusterError, toClusterError } from './errors.ts';
 import { Informer, type InformerSource } from './informer.ts';
 import { ConnectionTracker, withRetry, type CallLimits } from './retry.ts';
+import { failureCause } from './retry-policy.ts';
 import type { RequestOptions, Transport } from './transport.ts';
 
 /** One kind an informer caches: where it is listed and watched, how its objects are read. */
@@ -89,7 +90,8 @@ export class ApiClient {
   /** A server never reached names the address (and proxy) tried and what to check; others keep the call's wording. */
   private explain(action: string, error: unknown): ClusterError {
     const failure = toClusterError(action, error);
-    if (this.connection.everConnected || failure.status !== undefined) return failure;
+    // A plugin or tokenFile that gave no credential says so itself: nothing was sent to the server.
+    if (this.connection.everConnected || failure.status !== undefined || failureCause(error) === 'no-credential') return failure;
     const proxy = this.transport.describeProxy();
     const hint = proxy
       ? "check the proxy (HTTPS_PROXY, NO_PROXY or the kubeconfig proxy-url), the kubeconfig's server address and the network"

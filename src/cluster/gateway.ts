@@ -5,11 +5,13 @@ import { ApiClient, type InformerSpec, type ListResult } from './client.ts';
 import { transportFor } from './connect.ts';
 import { approveCsr, readCsr, type ApprovalOutcome } from './csr-calls.ts';
 import { ClusterError, statusOf } from './errors.ts';
+import type { Impersonation } from './kubeconfig-files.ts';
 import type { Informer } from './informer.ts';
 import { toClusterOperator, toClusterVersion, toCsr, toEvent, toMachineConfigPool, toNode } from './objects.ts';
 import type { ClusterOperatorInfo, ClusterVersionInfo, Csr, EventInfo, MachineConfigPoolInfo, NodeInfo, PvcInfo, RegistryConfig } from './objects.ts';
 import { CLUSTER_VERSION_NAME, objectPath, PATHS, REGISTRY_NAMESPACE } from './paths.ts';
 import { createPvc, patchRegistryConfig, readPvc, readRegistryConfig, type ClaimRequest } from './registry-calls.ts';
+import { maskProxyUrl } from './proxy.ts';
 import type { CallLimits } from './retry.ts';
 
 export interface GatewayOptions {
@@ -21,6 +23,8 @@ export interface GatewayOptions {
   readonly retryForMs?: number;
   /** The current user's kubeconfig tokenFile, as an absolute path (see kubeconfig.ts). */
   readonly tokenFile?: string;
+  /** The current user's impersonation (see kubeconfig.ts); without it, the kubeconfig's `as` alone. */
+  readonly impersonate?: Impersonation;
   /** Where HTTPS_PROXY / NO_PROXY are read (default process.env). */
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -33,14 +37,16 @@ export type { PermissionCheck };
  * failure). The CSR and registry calls live in csr-calls.ts and registry-calls.ts.
  */
 export class ClusterGateway {
+  /** The API server's URL as logs and messages may show it: a user name and password in it shown as ***. */
   readonly server: string;
   private readonly client: ApiClient;
 
   constructor(config: KubeConfig, options: GatewayOptions) {
-    this.server = config.getCurrentCluster()?.server ?? '';
+    this.server = maskProxyUrl(config.getCurrentCluster()?.server ?? '');
     const transport = transportFor(config, {
       requestTimeoutMs: options.requestTimeoutMs ?? 20_000,
       ...(options.tokenFile ? { tokenFile: options.tokenFile } : {}),
+      ...(options.impersonate ? { impersonate: options.impersonate } : {}),
       ...(options.env ? { env: options.env } : {}),
     });
     this.client = new ApiClient(transport, { server: this.server, log: options.log, retryForMs: options.retryForMs ?? 120_000, signal: options.signal });

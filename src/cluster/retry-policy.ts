@@ -24,13 +24,15 @@ export const RETRY = {
  * - `aborted`: the action stopped the call itself (cancellation, a watch stopped at a deadline).
  * - `timed-out`: a client-side timeout the action chose (per request, a watch's idle timer, a budget).
  * - `refused-by-proxy`: the proxy itself said no to the tunnel (4xx: forbidden, authentication); final.
+ * - `no-credential`: nothing was sent, the kubeconfig's tokenFile or exec plugin gave no credential; final.
  */
-export type FailureCause = 'answered' | 'connection-lost' | 'aborted' | 'timed-out' | 'refused-by-proxy';
+export type FailureCause = 'answered' | 'connection-lost' | 'aborted' | 'timed-out' | 'refused-by-proxy' | 'no-credential';
 
 export function failureCause(error: unknown): FailureCause {
   if (statusOf(error) !== undefined) return 'answered';
   const name = (error as { name?: unknown } | null)?.name;
   const proxyStatus = (error as { proxyStatus?: unknown } | null)?.proxyStatus;
+  if (name === 'CredentialError') return 'no-credential';
   if (name === 'ProxyError' && typeof proxyStatus === 'number' && proxyStatus < 500) return 'refused-by-proxy';
   // node:https reports a request ended by its own AbortSignal.timeout() as an AbortError caused by
   // the TimeoutError: a call that hangs while etcd is stopped ends so, and is tried again.
@@ -73,7 +75,7 @@ export function inAuthGrace(state: ConnectionState, now: number): boolean {
  */
 export function isRetryable(error: unknown, state: ConnectionState, now: number, options: { forbiddenIsFinal?: boolean } = {}): boolean {
   const cause = failureCause(error);
-  if (cause === 'aborted' || cause === 'refused-by-proxy') return false;
+  if (cause === 'aborted' || cause === 'refused-by-proxy' || cause === 'no-credential') return false;
   if (cause !== 'answered') return true;
   const status = statusOf(error)!;
   if (status === 429 || status >= 500) return true;

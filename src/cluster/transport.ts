@@ -24,7 +24,8 @@ export interface TlsSettings {
 export interface TransportOptions {
   readonly server: string;
   readonly tls: TlsSettings;
-  readonly headers: Readonly<Record<string, string>>;
+  /** Sent with every request; a list is sent as one header line per value (Impersonate-Group). */
+  readonly headers: Readonly<Record<string, string | string[]>>;
   readonly credentials: CredentialSource;
   readonly proxy: ProxyChoice | undefined;
   readonly requestTimeoutMs: number;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { execCredentials, staticCredentials, TOKEN_FILE_PERIOD_MS, tokenFileCredentials } from '../../src/cluster/credentials.ts';
+import { untilObserved } from '../env/until.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ofi-credentials-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -79,4 +80,29 @@ test('static credentials cannot be refreshed', async () => {
   const source = staticCredentials({ authorization: 'Bearer fixed' });
   assert.equal(source.invalidate({ authorization: 'Bearer fixed' }), false, 'a 401 is final: nothing would change');
   assert.equal((await source.current()).authorization, 'Bearer fixed');
+});
+
+/** Whether a process still runs (a zombie waiting to be reaped does not). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+test('exec plugin: one that hangs is killed with what it started when the timeout passes; the error names it and what it said', { timeout: 30_000 }, async () => {
+  const pids = join(dir, 'hung-pids');
+  const hung = join(dir, 'hung.sh');
+  // Ignores SIGTERM and waits on a child that holds its output open (a login helper waiting for a browser).
+  writeFileSync(hung, `#!/bin/sh\ntrap '' TERM\necho "open the browser to log in" >&2\nsleep 1000 &\necho $$ $! > '${pids}'\nwait\n`);
+  chmodSync(hung, 0o755);
+  const started = Date.now();
+  await assert.rejects(
+    execCredentials({ command: hung }, Date.now, 1000).current(),
+    /^CredentialError: the kubeconfig exec plugin .*hung\.sh did not finish within 1 s \(the request timeout\) and was killed; it said: open the browser to log in$/,
+  );
+  assert.ok(Date.now() - started < 10_000, `rejected after ${Date.now() - started} ms`);
+  const [shell, sleeper] = readFileSync(pids, 'utf8').trim().split(' ').map(Number) as [number, number];
+  await untilObserved(() => [running(shell), running(sleeper)], (alive) => !alive.includes(true), { message: 'the plugin and its child killed', timeoutMs: 5000 });
 });

@@ -244,6 +244,11 @@ const FAILURES = {
     "' is not in ",
     'has no current-context',
     'names no cluster with a server',
+    'and there is no folder to resolve it against',
+    ': cannot read ',
+    'sets both insecure-skip-tls-verify and a certificate authority',
+    'with interactiveMode: Always, which needs a terminal',
+    'without as',
   ],
   deadlines: ['Nodes not Ready with serving certificates after', 'ClusterOperators not stable for', 'Image registry not ready after registry-timeout', 'Install not complete within operators-timeout'],
   completion: [
@@ -285,6 +290,7 @@ test('the troubleshooting table covers every failure message', () => {
   for (const status of ['HTTP 401', 'HTTP 403']) assert.ok(section.includes(status), `README explains ${status}`);
   assert.ok(src.includes('HTTP ${status}'), 'API errors are reported as HTTP <status>');
   // A new kubeconfig or deadline failure needs a row too: these counts change with the code.
-  assert.equal([...read('src/cluster/kubeconfig.ts').matchAll(/new InputError\(/g)].length, FAILURES.kubeconfig.length, 'kubeconfig errors in src/cluster/kubeconfig.ts');
+  const kubeconfigErrors = ['src/cluster/kubeconfig.ts', 'src/cluster/kubeconfig-checks.ts'].map(read).join('\n');
+  assert.equal([...kubeconfigErrors.matchAll(/new InputError\(/g)].length, FAILURES.kubeconfig.length, 'kubeconfig errors in src/cluster/kubeconfig.ts and kubeconfig-checks.ts');
   assert.equal([...srcText('src/finish').matchAll(/new DeadlineError\(/g)].length, FAILURES.deadlines.length, 'deadline failures in src/finish/');
 });

@@ -1,7 +1,7 @@
 // Which requests go through a proxy, read as Go's golang.org/x/net/http/httpproxy reads the
 // environment (what oc and kubectl do), and how a proxy URL is shown in logs.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -108,6 +108,8 @@ test('the kubeconfig loader: proxy passwords (proxy-url and environment) become 
         'current-context: ctx',
       ].join('\n'),
     );
+    mkdirSync(join(dir, 'tokens'));
+    writeFileSync(join(dir, 'tokens/current'), 'token');
     const loaded = loadKubeConfig('', '', { KUBECONFIG: file, HOME: dir, https_proxy: 'http://env:env-Proxy-pw@proxy.corp:3128' });
     assert.equal(loaded.tokenFile, join(dir, 'tokens/current'));
     assert.ok(loaded.secrets.includes('kube-Proxy-pw') && loaded.secrets.includes('env-Proxy-pw'), String(loaded.secrets));
