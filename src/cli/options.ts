@@ -2,6 +2,7 @@
 // CLI's own (files, output format, the --watch service). Checked here, before anything runs.
 import { parseArgs } from 'node:util';
 import { parseListenAddress, type ListenAddress } from '../service/monitor.ts';
+import { parseDuration } from '../settings/duration.ts';
 import { INPUTS, type InputName } from '../settings/inputs.ts';
 import type { InputNaming } from '../settings/settings.ts';
 
@@ -21,7 +22,12 @@ const EXTRA_OPTIONS = {
   'metrics-address': {
     type: 'string',
     help: 'HOST:PORT',
-    description: 'With --watch: serve Prometheus metrics at /metrics and a health check at /healthz (200 once synced, 503 when the API server is out of reach) on this address; :PORT listens on every interface.',
+    description: 'With --watch: serve Prometheus metrics at /metrics and a health check at /healthz (200 once synced, 503 when the API server is out of reach or an allowed approval keeps failing) on this address; :PORT listens on every interface.',
+  },
+  'approval-failure-grace': {
+    type: 'string',
+    help: 'DURATION',
+    description: 'With --metrics-address: /healthz answers 503 once the approval of a request the policy allows has been failing (403, 422, no answer) for this long. Default: 5m.',
   },
   version: { type: 'boolean', help: '', description: 'Print the version and exit.' },
   help: { type: 'boolean', help: '', description: 'Show this help.' },
@@ -35,7 +41,7 @@ export interface CliOptions {
   readonly output: 'text' | 'json';
   readonly diagnosticsDir?: string;
   readonly watch: boolean;
-  readonly metrics?: { readonly address: string; readonly listen: ListenAddress };
+  readonly metrics?: { readonly address: string; readonly listen: ListenAddress; readonly approvalFailureGraceMs?: number };
 }
 
 export type ParsedCommandLine =
@@ -69,6 +75,13 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     const problem = !values.watch ? 'is only used with --watch' : !listen ? `'${address}' is not an address to listen on` : undefined;
     if (problem) return { kind: 'refused', message: `Option --metrics-address: ${problem}. Accepted: HOST:PORT, [IPv6]:PORT or :PORT, with --watch.` };
     metrics = { address, listen: listen! };
+  }
+  if (values['approval-failure-grace'] !== undefined) {
+    const text = String(values['approval-failure-grace']);
+    const ms = parseDuration(text);
+    const problem = !metrics ? 'is only used with --metrics-address' : ms === undefined || ms <= 0 ? `'${text}' is not a duration` : undefined;
+    if (problem) return { kind: 'refused', message: `Option --approval-failure-grace: ${problem}. Accepted: a duration above 0 such as 90s, 5m or 1h, with --metrics-address.` };
+    metrics = { ...metrics!, approvalFailureGraceMs: ms! };
   }
   const inputs = Object.fromEntries(INPUTS.filter((i) => i.name !== 'kubeconfig' && values[i.name] !== undefined).map((i) => [i.name, values[i.name]!]));
   return {

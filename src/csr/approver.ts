@@ -4,6 +4,7 @@ import type { Csr, NodeInfo } from '../cluster/objects.ts';
 import type { Log } from '../log.ts';
 import type { ExpectedNode } from '../settings/settings.ts';
 import { AddressIndex } from './addresses.ts';
+import { approvalBackoff, ApprovalFailures, type FailingApproval } from './failures.ts';
 import { ApprovalLedger, type RefusedCsr } from './ledger.ts';
 import { CLIENT_SIGNER, SERVING_SIGNER, type Phase, type ReasonCode } from './policy.ts';
 import { lacks } from './progress.ts';
@@ -14,7 +15,7 @@ import { clientCertificatesWarning, isKubelet, Reconciler } from './reconcile.ts
 import type { TimelineEntry } from './timeline.ts';
 import { NodeTracker, type NodeStatus } from './tracker.ts';
 
-export type { NodeStatus, RefusedCsr, TimelineEntry };
+export type { FailingApproval, NodeStatus, RefusedCsr, TimelineEntry };
 export { clientCertificatesWarning };
 
 export interface ApproverOptions {
@@ -47,6 +48,8 @@ export const APPROVALS_IN_FLIGHT = 32;
 export interface ApproverEvents {
   approved(phase: Phase): void;
   refused(reason: ReasonCode): void;
+  /** An approval the server did not take, by HTTP status ('none': no answer). */
+  approvalFailed?(code: string): void;
 }
 
 /**
@@ -63,6 +66,7 @@ export class CsrApprover {
   private readonly requests = new RequestCache();
   private readonly addresses = new AddressIndex();
   private readonly ledger = new ApprovalLedger();
+  private readonly failures: ApprovalFailures;
   private readonly queue: WorkQueue;
   private readonly nodes: NodeTracker;
   private readonly lifecycle = new Lifecycle();
@@ -72,6 +76,7 @@ export class CsrApprover {
 
   constructor(gateway: ClusterGateway, options: ApproverOptions) {
     this.options = options;
+    this.failures = new ApprovalFailures(approvalBackoff(options.pollIntervalMs));
     this.informers = { csrs: gateway.csrInformer(options.pollIntervalMs), nodes: options.nodes ?? gateway.nodeInformer(options.pollIntervalMs) };
     this.nodes = new NodeTracker({
       facts: { node: (name) => this.informers.nodes.get(name), csrs: (name) => this.csrsOf(name), clientCertificates: (name) => this.ledger.issuedClientCertificates(name) },
@@ -84,6 +89,7 @@ export class CsrApprover {
       requests: this.requests,
       addresses: this.addresses,
       ledger: this.ledger,
+      failures: this.failures,
       tracker: this.nodes,
       lifecycle: this.lifecycle,
       expected: () => this.expected,
@@ -178,6 +184,11 @@ export class CsrApprover {
 
   informerStats(): InformerStats[] {
     return [this.informers.csrs.stats(), this.informers.nodes.stats()];
+  }
+
+  /** Requests the policy allows whose approval is failing now, with since when and why. */
+  failingApprovals(): FailingApproval[] {
+    return this.failures.all();
   }
 
   /** Pending kubelet CSRs (client or serving) of the listed machines. */

@@ -1,5 +1,5 @@
-// What the renewal service (--watch) tells Prometheus and a health check. Pure: a snapshot in,
-// text and a verdict out; the HTTP server and the process figures live in monitor.ts.
+// What the renewal service (--watch) tells Prometheus. Pure: a snapshot in, text out; the health
+// verdict is health.ts, the HTTP server and the process figures live in monitor.ts.
 import type { InformerStats } from '../cluster/informer.ts';
 import type { Phase, ReasonCode } from '../csr/policy.ts';
 
@@ -10,6 +10,8 @@ export class ServiceCounters {
     ['serving', 0],
   ]);
   readonly refusals = new Map<ReasonCode, number>();
+  /** Approvals the server did not take, by HTTP status ('none': no answer). */
+  readonly approvalFailures = new Map<string, number>();
 
   approved(phase: Phase): void {
     this.approvals.set(phase, (this.approvals.get(phase) ?? 0) + 1);
@@ -19,12 +21,18 @@ export class ServiceCounters {
   refused(reason: ReasonCode): void {
     this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + 1);
   }
+
+  approvalFailed(code: string): void {
+    this.approvalFailures.set(code, (this.approvalFailures.get(code) ?? 0) + 1);
+  }
 }
 
 export interface ServiceSnapshot {
   readonly counters: ServiceCounters;
   /** Pending kubelet CSRs (client or serving) whose node is listed; undefined before the first list. */
   readonly pendingListedCsrs: number | undefined;
+  /** Requests the policy allows whose approval is failing now; undefined before the approver starts. */
+  readonly failingApprovals?: number | undefined;
   readonly informers: readonly InformerStats[];
   readonly rssBytes: number;
   readonly eventLoopDelayP99Seconds: number;
@@ -49,6 +57,15 @@ export function renderMetrics(s: ServiceSnapshot): string {
     'Kubelet CSRs this process refused to approve, each counted once, by reason code (see the README).',
     [...s.counters.refusals].sort(([a], [b]) => a.localeCompare(b)).map(([reason, n]) => [{ reason }, n]),
   );
+  family(
+    `${PREFIX}_approval_failures_total`,
+    'counter',
+    'Approvals of allowed kubelet CSRs the API server did not take, each attempt counted, by HTTP status (code="none": no answer).',
+    [...s.counters.approvalFailures].sort(([a], [b]) => a.localeCompare(b)).map(([code, n]) => [{ code }, n]),
+  );
+  if (s.failingApprovals !== undefined) {
+    family(`${PREFIX}_failing_approvals`, 'gauge', 'Allowed kubelet CSRs whose approval is failing now (retried with a backoff).', [[{}, s.failingApprovals]]);
+  }
   if (s.pendingListedCsrs !== undefined) {
     family(`${PREFIX}_pending_csrs`, 'gauge', 'Pending kubelet CSRs (client and serving) of the listed machines.', [[{}, s.pendingListedCsrs]]);
   }
@@ -72,29 +89,6 @@ export function renderMetrics(s: ServiceSnapshot): string {
   family('nodejs_eventloop_lag_p99_seconds', 'gauge', 'The 99th percentile of the event loop delay over the last minute.', [[{}, s.eventLoopDelayP99Seconds]]);
   family('nodejs_eventloop_lag_max_seconds', 'gauge', 'The largest event loop delay over the last minute.', [[{}, s.eventLoopDelayMaxSeconds]]);
   return `${out.join('\n')}\n`;
-}
-
-export interface Health {
-  readonly ok: boolean;
-  readonly text: string;
-}
-
-/**
- * Healthy once every informer has listed, and as long as each of them has had a successful
- * list or a watch event (bookmarks count) within three poll intervals: the periodic re-list
- * runs every poll interval, so three missed in a row mean the API server is out of reach.
- */
-export function healthOf(informers: readonly InformerStats[], now: number, pollIntervalMs: number): Health {
-  if (informers.length === 0) return { ok: false, text: 'starting: the informers have not been started yet' };
-  const unsynced = informers.filter((i) => !i.synced).map((i) => i.kind);
-  if (unsynced.length > 0) return { ok: false, text: `starting: no successful list of ${unsynced.join(', ')} yet` };
-  const limit = 3 * pollIntervalMs;
-  const stale = informers
-    .map((i) => ({ kind: i.kind, age: now - Math.max(i.lastListAt, i.lastEventAt) }))
-    .filter((i) => i.age > limit)
-    .map((i) => `${i.kind} (${Math.round(i.age / 1000)} s)`);
-  if (stale.length > 0) return { ok: false, text: `no successful list or watch event for more than ${Math.round(limit / 1000)} s: ${stale.join(', ')}` };
-  return { ok: true, text: 'ok' };
 }
 
 function labelText(labels: Record<string, string>): string {

@@ -4,8 +4,9 @@ import { createServer, type Server } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { InformerStats } from '../cluster/informer.ts';
-import type { ApproverEvents } from '../csr/approver.ts';
-import { healthOf, renderMetrics, ServiceCounters } from './metrics.ts';
+import type { ApproverEvents, FailingApproval } from '../csr/approver.ts';
+import { DEFAULT_APPROVAL_FAILURE_GRACE_MS, healthOf } from './health.ts';
+import { renderMetrics, ServiceCounters } from './metrics.ts';
 
 export interface ListenAddress {
   readonly host: string;
@@ -25,6 +26,12 @@ export function parseListenAddress(value: string): ListenAddress | undefined {
 export interface WatchedApprover {
   informerStats(): InformerStats[];
   pendingListedCsrs(): number;
+  failingApprovals(): FailingApproval[];
+}
+
+export interface MonitorOptions {
+  /** How long an allowed approval may keep failing before /healthz answers 503. */
+  readonly approvalFailureGraceMs?: number;
 }
 
 export interface ServiceMonitor {
@@ -40,7 +47,8 @@ export interface ServiceMonitor {
 /** The event loop delay is reported over the last full minute (the current one until there is one). */
 const DELAY_WINDOW_MS = 60_000;
 
-export async function startMonitor(listen: ListenAddress): Promise<ServiceMonitor> {
+export async function startMonitor(listen: ListenAddress, options: MonitorOptions = {}): Promise<ServiceMonitor> {
+  const graceMs = options.approvalFailureGraceMs ?? DEFAULT_APPROVAL_FAILURE_GRACE_MS;
   const counters = new ServiceCounters();
   const startedAt = Date.now();
   let approver: WatchedApprover | undefined;
@@ -54,7 +62,7 @@ export async function startMonitor(listen: ListenAddress): Promise<ServiceMonito
   }, DELAY_WINDOW_MS);
   rotate.unref();
 
-  const health = () => healthOf(approver?.informerStats() ?? [], Date.now(), pollIntervalMs);
+  const health = () => healthOf(approver?.informerStats() ?? [], Date.now(), pollIntervalMs, approver?.failingApprovals() ?? [], graceMs);
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -71,6 +79,7 @@ export async function startMonitor(listen: ListenAddress): Promise<ServiceMonito
       const body = renderMetrics({
         counters,
         pendingListedCsrs: approver?.pendingListedCsrs(),
+        failingApprovals: approver?.failingApprovals().length,
         informers: approver?.informerStats() ?? [],
         rssBytes: process.memoryUsage.rss(),
         // The histogram is in nanoseconds; an empty one reports 0.
@@ -94,7 +103,7 @@ export async function startMonitor(listen: ListenAddress): Promise<ServiceMonito
   });
   const bound = server.address() as AddressInfo;
   return {
-    events: { approved: (phase) => counters.approved(phase), refused: (reason) => counters.refused(reason) },
+    events: { approved: (phase) => counters.approved(phase), refused: (reason) => counters.refused(reason), approvalFailed: (code) => counters.approvalFailed(code) },
     attach(next, poll) {
       approver = next;
       pollIntervalMs = poll;

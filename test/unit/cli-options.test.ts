@@ -23,6 +23,16 @@ test('the command line refuses with the option named, or points at --help', () =
   assert.deepEqual(parseCommandLine(['--output', 'yaml']), { kind: 'refused', message: "Option --output: 'yaml' is not a known value. Accepted: text, json." });
   const refused = parseCommandLine(['--metrics-address', ':9100']);
   assert.ok(refused.kind === 'refused' && refused.message.startsWith('Option --metrics-address: is only used with --watch.'));
+  const grace = parseCommandLine(['--watch', '--metrics-address', ':9100', '--approval-failure-grace', '90s']);
+  assert.ok(grace.kind === 'run' && grace.options.metrics?.approvalFailureGraceMs === 90_000);
+  for (const [args, problem] of [
+    [['--watch', '--approval-failure-grace', '5m'], 'is only used with --metrics-address'],
+    [['--watch', '--metrics-address', ':9100', '--approval-failure-grace', 'soon'], "'soon' is not a duration"],
+    [['--watch', '--metrics-address', ':9100', '--approval-failure-grace', '0s'], "'0s' is not a duration"],
+  ] as const) {
+    const refusedGrace = parseCommandLine(args);
+    assert.ok(refusedGrace.kind === 'refused' && refusedGrace.message.startsWith(`Option --approval-failure-grace: ${problem}.`), JSON.stringify(refusedGrace));
+  }
   const unknown = parseCommandLine(['--no-such-flag']);
   assert.ok(unknown.kind === 'refused' && unknown.message.endsWith('Run openshift-finish-install --help for the options.'));
   assert.deepEqual(parseCommandLine(['--version', '--output', 'yaml']), { kind: 'version' });

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { InformerStats } from '../../src/cluster/informer.ts';
-import { healthOf, renderMetrics, ServiceCounters } from '../../src/service/metrics.ts';
+import { healthOf } from '../../src/service/health.ts';
+import { renderMetrics, ServiceCounters } from '../../src/service/metrics.ts';
 import { parseListenAddress } from '../../src/service/monitor.ts';
 
 const NOW = 1_800_000_000_000;
