@@ -21,6 +21,8 @@ export interface Forgery {
   signerName: string;
   usages: string[];
   spec: CsrSpec;
+  /** metadata.name (default: generated, `csr-...`); the API refuses only '/' and '%' in it. */
+  name?: string;
 }
 
 export class Adversary {
@@ -36,7 +38,8 @@ export class Adversary {
   /** Files any request; the named forgeries below are built on it. */
   async file(label: string, f: Forgery): Promise<string> {
     if (f.identity.user === ATTACKER.user) await this.#attackerMayCreateCsrs();
-    const body = this.#ctx.meter.track(() => csrObject(buildCsr(f.spec).pem, f.signerName, f.usages));
+    const built: any = this.#ctx.meter.track(() => csrObject(buildCsr(f.spec).pem, f.signerName, f.usages));
+    const body = f.name === undefined ? built : { ...built, metadata: { name: f.name } };
     const csr = await call<any>(this.#ctx, 'POST', PATHS.csrs, { body, impersonate: f.identity });
     const name: string = csr.metadata.name;
     this.filed.push(name);
