@@ -81,6 +81,7 @@ export function findingsOf(events: readonly RunEvent[], sources: LiveSources, fi
     nodesReady: approver ? approver.allDone() : awaiting ? !awaiting.nodes : false,
     nodesMissing: approver && final ? approver.missing() : [],
     operatorsStable,
+    operatorsAwaited: awaiting?.operators,
     unstableOperators: [...unstable],
     ignoredOperators: [...(snapshot?.ignored ?? [])],
     unstableOperatorDetails: operators ? operators.values().filter((o) => unstable.some((u) => u.name === o.name)) : [],

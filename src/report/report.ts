@@ -26,6 +26,8 @@ export interface RunReport {
   nodes: NodeStatus[];
   nodesReady: boolean;
   operatorsStable: boolean;
+  /** Whether the run waits for the operators: undefined when it stopped before deciding (a bad input). */
+  operatorsAwaited: boolean | undefined;
   unstableOperators: OperatorState[];
   ignoredOperators: OperatorState[];
   unstableOperatorDetails: ClusterOperatorInfo[];
@@ -64,6 +66,7 @@ export function newReport(now: number, dryRun: boolean): RunReport {
     nodes: [],
     nodesReady: false,
     operatorsStable: false,
+    operatorsAwaited: undefined,
     unstableOperators: [],
     ignoredOperators: [],
     operatorCounts: { stable: 0, total: 0 },
@@ -78,6 +81,16 @@ export function newReport(now: number, dryRun: boolean): RunReport {
     completionLacks: [],
     timeline: [],
   };
+}
+
+/** What the run can say about the operators: only what it checked. */
+export function operatorsVerdict(report: RunReport): string {
+  if (report.operatorsAwaited === false) return 'not awaited (wait-for-operators: false)';
+  if (report.operatorsStable) return 'all ClusterOperators stable';
+  const { stable, total } = report.operatorCounts;
+  if (total === 0) return report.operatorsAwaited === undefined ? 'not checked: the run stopped before it looked at them' : 'not all ClusterOperators stable';
+  if (report.unstableOperators.length === 0) return `not awaited to the end: all ${total} watched ClusterOperators were stable when the run stopped`;
+  return `not all ClusterOperators stable: ${stable} of ${total} stable when the run stopped`;
 }
 
 /**

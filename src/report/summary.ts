@@ -1,7 +1,7 @@
 import { offsetText, renderGantt, timelineRows } from './gantt.ts';
 import { clientCertificatesWarning } from '../csr/approver.ts';
 import { markdownText } from '../escape.ts';
-import type { RunReport } from './report.ts';
+import { operatorsVerdict, type RunReport } from './report.ts';
 
 /** GitHub rejects a step summary above 1 MiB; keep well below. */
 export const SUMMARY_LIMIT = 512 * 1024;
@@ -37,16 +37,15 @@ function headline(report: RunReport): string[] {
 
 /** The job summary as Markdown: result, nodes, CSRs, registry, operators, timeline. */
 export function renderSummary(report: RunReport): string {
-  const seconds = Math.round((report.finishedAt - report.startedAt) / 1000);
   const parts: string[] = [
     `## OpenShift finish-install: ${RESULT_WORDS[report.result]}${report.dryRun ? ' (dry-run: nothing written)' : ''}`,
     ...headline(report),
-    `Ran ${seconds}s.${report.failure ? ` ${markdownText(report.failure)}` : ''}`,
+    `Ran ${offsetText(report.finishedAt - report.startedAt).slice(1)}.${report.failure ? ` ${markdownText(report.failure)}` : ''}`,
   ];
   if (report.diagnosticsPath) parts.push(`Diagnostics: ${markdownText(report.diagnosticsPath)} (output \`diagnostics-path\`, for actions/upload-artifact).`);
   if (report.nodes.length > 0) {
     parts.push('### Nodes', table(['Node', 'Client approved', 'Serving issued', 'Ready'], report.nodes.map((n) => [n.name, yes(n.clientApproved), yes(n.servingIssued), yes(n.ready)])));
-    for (const n of report.nodes) if (n.clientCertificates > 1) parts.push(`> [!WARNING]\n> ${markdownText(clientCertificatesWarning(n.name, n.clientCertificates))}`);
+    for (const n of report.nodes) if (n.clientCertificates > 1) parts.push(`> [!WARNING]\n> ${clientCertificatesWarning(markdownText(n.name), n.clientCertificates)}`);
   }
   parts.push(
     `### Certificate requests`,
@@ -88,7 +87,7 @@ export function renderSummary(report: RunReport): string {
       ),
     );
   }
-  parts.push('### Cluster operators', operatorsLine(report));
+  parts.push('### Cluster operators', `${capitalized(operatorsVerdict(report))}.`);
   if (report.unstableOperators.length > 0) {
     parts.push(
       table(['Operator', 'Available', 'Progressing', 'Degraded', 'Message'], report.unstableOperators.map((o) => [o.name, o.available, o.progressing, o.degraded, o.message])),
@@ -110,6 +109,7 @@ export function renderSummary(report: RunReport): string {
 }
 
 const yes = (value: boolean) => (value ? 'yes' : 'no');
+const capitalized = (text: string) => `${text[0]!.toUpperCase()}${text.slice(1)}`;
 
 /** When each row got there, as a short table (for readers without Mermaid), then the chart. */
 function timelineOverview(report: RunReport): string[] {
@@ -122,12 +122,4 @@ function timelineOverview(report: RunReport): string[] {
   );
   const chart = renderGantt(report);
   return chart ? [overview, chart] : [overview];
-}
-
-/** Watched from the start of the run: a run that failed before the operator wait still says how they were. */
-function operatorsLine(report: RunReport): string {
-  if (report.operatorsStable) return 'All ClusterOperators stable.';
-  const { stable, total } = report.operatorCounts;
-  if (report.unstableOperators.length === 0 && total > 0) return `Not awaited to the end: all ${total} watched ClusterOperators were stable when the run stopped.`;
-  return total > 0 ? `Not all ClusterOperators stable: ${stable} of ${total} stable when the run stopped.` : 'Not all ClusterOperators stable.';
 }

@@ -1,7 +1,7 @@
 import { terminalText } from '../escape.ts';
 import { formatDuration } from '../settings/duration.ts';
 import { clientCertificatesWarning } from '../csr/approver.ts';
-import type { RunReport } from './report.ts';
+import { operatorsVerdict, type RunReport } from './report.ts';
 import { offsetText } from './gantt.ts';
 
 /** The CLI's readable report: the same facts as the job summary, as plain text. */
@@ -14,7 +14,7 @@ export function renderText(report: RunReport): string {
     for (const n of report.nodes) {
       lines.push(`  ${terminalText(n.name).padEnd(24)} client ${n.clientApproved ? 'approved' : '-       '}  serving ${n.servingIssued ? 'issued' : '-     '}  ${n.ready ? 'Ready' : 'NotReady'}`);
     }
-    for (const n of report.nodes) if (n.clientCertificates > 1) lines.push(`  warning: ${terminalText(clientCertificatesWarning(n.name, n.clientCertificates))}`);
+    for (const n of report.nodes) if (n.clientCertificates > 1) lines.push(`  warning: ${clientCertificatesWarning(terminalText(n.name), n.clientCertificates)}`);
   }
   lines.push('', `CSRs ${report.dryRun ? 'that would be approved' : 'approved'}: ${report.approvedCsrs.map(terminalText).join(', ') || 'none'}`);
   for (const r of report.refusedCsrs) lines.push(`  left Pending: ${terminalText(r.name)} (${terminalText(r.node || '?')}, ${terminalText(r.signer)}): ${terminalText(r.reason)}`);
@@ -26,7 +26,7 @@ export function renderText(report: RunReport): string {
   const cv = report.clusterVersion;
   if (cv) lines.push('', `cluster version: ${terminalText(cv.version)} ${cv.completed && cv.available && !cv.progressing && !cv.failing ? 'complete' : `not complete (Available=${cv.available} Progressing=${cv.progressing} Failing=${cv.failing})${cv.message ? `: ${terminalText(cv.message)}` : ''}`}`);
   for (const p of report.pools) lines.push(`pool ${terminalText(p.name)}: ${p.updatedMachineCount}/${p.machineCount} updated, ${p.readyMachineCount}/${p.machineCount} ready${p.updated ? ', Updated' : ''}${p.degraded ? ', Degraded' : ''}`);
-  lines.push('', `operators: ${report.operatorsStable ? 'all stable' : 'not all stable'}`);
+  lines.push('', `operators: ${operatorsVerdict(report)}`);
   for (const o of report.unstableOperators) lines.push(`  ${terminalText(o.name)}: ${terminalText(o.message)}`);
   if (report.timeline.length > 0) {
     lines.push('', 'timeline:');

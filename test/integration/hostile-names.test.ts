@@ -18,7 +18,7 @@ const { bed, install, nodeInputs } = csrTestBed();
 const OWN_COMMANDS = new Set(['group', 'endgroup', 'warning', 'error', 'debug', 'add-mask', 'notice']);
 
 /** Hostile text the API accepts as a CSR name: no '/', no '%', not '.' or '..', short enough to be a key. */
-const NAMES = HOSTILE_TEXT.filter((t) => !/[/%]/.test(t) && t !== '.' && t !== '..' && t.length <= 2000 && t.trim() !== '').map((t) => t.toWellFormed());
+const NAMES = HOSTILE_TEXT.filter((t) => !/[/%]/.test(t) && t !== '.' && t !== '..' && t.length <= 2000 && t.trim() !== '').map((t) => t.replace(/\p{Cs}/gu, '\ufffd'));
 
 test('CSRs named to forge commands, Markdown and terminal controls: the log holds only the action\'s own commands', { timeout: 300_000 }, async () => {
   const node = 'hn-worker-0';

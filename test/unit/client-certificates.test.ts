@@ -23,7 +23,7 @@ test('the nodes output carries clientCertificates for each node', () => {
 
 test('a second client certificate for one name is a warning in the job summary and the CLI report', () => {
   const summary = renderSummary(report());
-  assert.match(summary, /> \[!WARNING\]\n> 3 client certificates were issued for node worker-1 in this run/);
+  assert.match(summary, /> \[!WARNING\]\n> 3 client certificates were issued for node worker\\-1 in this run/, "the node name escaped as Markdown text");
   assert.doesNotMatch(summary, /for node worker-0/);
   const text = renderText(report());
   assert.match(text, /warning: 3 client certificates were issued for node worker-1/);

@@ -11,6 +11,7 @@ import { writeDiagnostics } from '../../src/report/diagnostics.ts';
 import { failureLine, outstandingWork } from '../../src/report/failure.ts';
 import { newReport } from '../../src/report/report.ts';
 import { renderSummary } from '../../src/report/summary.ts';
+import { renderGfm } from './markdown.ts';
 import { renderText } from '../../src/report/text.ts';
 import { offsetText } from '../../src/report/gantt.ts';
 
@@ -86,7 +87,7 @@ test('timeline offsets in tenths of a second', () => {
     { at: 1_700, node: 'worker-0', event: 'registered' },
     { at: 1_900, node: 'worker-0', event: 'serving approved' },
   ];
-  assert.match(renderSummary(report), /\| \+0\.3s \| worker-0: client approved \|\n\| \+0\.7s \| worker-0: registered \|\n\| \+0\.9s \| worker-0: serving approved \|/);
+  assert.match(renderGfm(renderSummary(report)).replace(/\n/g, ''), /<tr><td>\+0\.3s<\/td><td>worker-0: client approved<\/td><\/tr><tr><td>\+0\.7s<\/td><td>worker-0: registered<\/td><\/tr><tr><td>\+0\.9s<\/td><td>worker-0: serving approved<\/td><\/tr>/);
   assert.match(renderText(report), / {4}\+0\.3s {2}worker-0: client approved\n {6}\+0\.7s {2}worker-0: registered/);
 });
 
