@@ -118,6 +118,7 @@ export class Reconciler {
       this.options.log.info(`would approve ${what} (dry-run)`);
       return;
     }
+    this.state.tracker.approving(verdict.node, verdict.phase);
     try {
       const outcome = await this.gateway.approveCsr(csr, `Approved by openshift-finish-install: ${verdict.phase} identity of listed machine ${verdict.node} verified`);
       if (outcome !== 'approved') {
@@ -136,6 +137,8 @@ export class Reconciler {
       this.withdraw(csr.name, verdict, true);
       if (this.state.lifecycle.stopped) return;
       this.failed(csr, verdict, error, what);
+    } finally {
+      this.state.tracker.answered(verdict.node, verdict.phase);
     }
   }
 

@@ -34,6 +34,8 @@ export class NodeTracker {
   private readonly log: Log;
   /** Called when a node's progress changed (waits for the nodes look again). */
   private readonly changed: () => void;
+  /** `phase:node` of the approvals sent and not yet answered: what they lead to waits for the answer. */
+  private readonly unanswered = new Map<string, number>();
 
   constructor(options: { facts: NodeFacts; log: Log; latestOnly: boolean; changed: () => void }) {
     this.facts = options.facts;
@@ -66,7 +68,7 @@ export class NodeTracker {
       const before = this.progress.get(name);
       if (!before) continue;
       const after = progressOf(before, this.facts.node(name), this.facts.csrs(name));
-      if (sameProgress(before, after)) continue;
+      if (sameProgress(before, after) || this.aheadOfAnswer(name, before, after)) continue;
       this.progress.set(name, after);
       changed = true;
       const steps = stepsBetween(before, after);
@@ -81,6 +83,29 @@ export class NodeTracker {
 
   recordApproval(node: string, phase: Phase): void {
     this.history.record({ at: Date.now(), node, event: phase === 'client' ? 'client approved' : 'serving approved' });
+  }
+
+  /**
+   * An approval for `node` is on its way. The signer often issues the certificate, and the
+   * informer shows it, before the server's answer to the approval arrives: the node's progress
+   * waits for the answer (`answered`), so the log and the timeline read in the order things
+   * happened (approved, then issued).
+   */
+  approving(node: string, phase: Phase): void {
+    const key = `${phase}:${node}`;
+    this.unanswered.set(key, (this.unanswered.get(key) ?? 0) + 1);
+  }
+
+  /** The approval's answer came (whatever it was, and after it was recorded): the node's progress catches up. */
+  answered(node: string, phase: Phase): void {
+    const key = `${phase}:${node}`;
+    const left = (this.unanswered.get(key) ?? 0) - 1;
+    if (left > 0) return void this.unanswered.set(key, left);
+    if (this.unanswered.delete(key)) this.refresh([node]);
+  }
+
+  private aheadOfAnswer(name: string, before: Progress, after: Progress): boolean {
+    return (this.unanswered.has(`serving:${name}`) && after.servingIssued && !before.servingIssued) || (this.unanswered.has(`client:${name}`) && after.clientApproved && !before.clientApproved);
   }
 
   allDone(): boolean {

@@ -7,6 +7,7 @@ import { addressIndexOf, AddressIndex } from '../../src/csr/addresses.ts';
 import { ApprovalLedger } from '../../src/csr/ledger.ts';
 import { CLIENT_SIGNER, MAX_CLIENT_APPROVALS_PER_NODE, SERVING_SIGNER } from '../../src/csr/policy.ts';
 import { initialProgress, isDone, lacks, progressOf, stepsBetween } from '../../src/csr/progress.ts';
+import { NodeTracker } from '../../src/csr/tracker.ts';
 
 const csr = (name: string, signerName: string, state: Csr['state'], issued = false, uid = `uid-${name}`): Csr => ({
   name, uid, resourceVersion: '1', createdAt: 0, signerName, username: 'u', groups: [], usages: [], request: '', state, issued,
@@ -135,4 +136,29 @@ test('addresses: a listed machine is named before a Node; a Node update replaces
   index.setListed([]);
   assert.equal(index.owner('m-0.example.com', 'x'), undefined);
   assert.ok(new AddressIndex().owner('anything', 'x') === undefined);
+});
+
+test('tracker: a certificate issued before the approval\'s answer arrives is told after the approval', () => {
+  const lines: string[] = [];
+  let csrs: Csr[] = [csr('c1', CLIENT_SIGNER, 'approved', true)];
+  const tracker = new NodeTracker({
+    facts: { node: () => node('w-3', false, '10.0.0.3'), csrs: () => csrs, clientCertificates: () => 1 },
+    log: { info: (m) => lines.push(m), warning: (m) => lines.push(m), debug: () => {} },
+    latestOnly: false,
+    changed: () => {},
+  });
+  tracker.list(['w-3']);
+  tracker.refresh();
+  assert.deepEqual(lines, ['node w-3 registered its Node']);
+  tracker.approving('w-3', 'serving');
+  csrs = [...csrs, csr('s1', SERVING_SIGNER, 'approved', true)];
+  tracker.refresh(); // the informer shows the signer's update first
+  assert.deepEqual(lines, ['node w-3 registered its Node'], 'held until the answer');
+  tracker.recordApproval('w-3', 'serving');
+  lines.push('approved serving CSR s1 for w-3');
+  tracker.answered('w-3', 'serving');
+  assert.deepEqual(lines, ['node w-3 registered its Node', 'approved serving CSR s1 for w-3', 'node w-3 has its serving certificate']);
+  assert.deepEqual(tracker.timeline.map((t) => t.event), ['registered', 'serving approved', 'serving issued']);
+  tracker.refresh();
+  assert.equal(lines.length, 3, 'told once');
 });
