@@ -3,6 +3,11 @@
 // certificates, machines listed and unlisted, an adversary, and faults on a schedule. Writes
 // RELIABILITY.md (or --report PATH) with the figures. Loopback only; stops by itself.
 //
+// --faults a,b,... runs those faults in that order (default: every fault, see FAULT_ORDER);
+// a short trial: npm run soak -- --minutes 4 --faults approval-revoked-60s with
+// OFI_SOAK_FAULTS_FROM_S=60. Hostile CSR names (workflow commands, controls, bidi) are filed
+// throughout, and the service's log is scanned for commands formed from them.
+//
 // Scaled-down lifetimes: each listed machine files a serving renewal about once a minute (a real
 // kubelet does so months apart); the cluster's garbage collection of CSRs (approved after 1 h,
 // pending after 24 h) is played by the soak after 3 and 10 minutes.
@@ -15,13 +20,15 @@ import { join } from 'node:path';
 import { startControlPlane } from '../test/env/controlplane.ts';
 import { ensureBinaries } from '../test/env/ensure.ts';
 import { startProxy, withServer } from '../test/env/proxy.ts';
-import { CSR_PATH, seededRandom } from '../test/sim/common.ts';
+import { buildCsr } from '../test/sim/csr-builder.ts';
+import { BOOTSTRAPPER, call, CSR_PATH, csrObject, seededRandom, SIGNER, USAGES } from '../test/sim/common.ts';
+import { HOSTILE_TEXT } from '../test/env/runner-commands.ts';
 import { Informer } from '../test/sim/informer.ts';
 import { startInstall } from '../test/sim/install.ts';
-import { applyFault, FAULT_ORDER, tokenRotation, type FaultResult } from './soak/faults.ts';
+import { applyFault, FAULT_ORDER, tokenRotation, type FaultKind, type FaultResult } from './soak/faults.ts';
 import { startService, type Sample } from './soak/process.ts';
 import { noteApprovals, Renewals, type Machine } from './soak/renewals.ts';
-import { renderReport, type Recovery } from './soak/report.ts';
+import { forgedCommandLines, renderReport, type Recovery } from './soak/report.ts';
 
 const arg = (name: string) => {
   const at = process.argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
@@ -31,6 +38,11 @@ const arg = (name: string) => {
 const MINUTES = Number(arg('minutes') ?? 30);
 if (!(MINUTES >= 3)) throw new Error('--minutes: a number of minutes, at least 3');
 const REPORT = arg('report') ?? 'RELIABILITY.md';
+const FAULTS = (arg('faults')?.split(',').filter(Boolean) ?? [...FAULT_ORDER]) as FaultKind[];
+for (const kind of FAULTS) if (!FAULT_ORDER.includes(kind)) throw new Error(`--faults: '${kind}' is not one of ${FAULT_ORDER.join(', ')}`);
+const HOSTILE_EVERY_MS = 5000;
+/** The service's --approval-failure-grace: well inside the revoked minute. */
+const APPROVAL_GRACE_S = 30;
 const FLEET = 50;
 const POLL_S = 10;
 const RENEW_EVERY_MS = 60_000;
@@ -99,9 +111,14 @@ const watch = new Informer(sim.ctx, CSR_PATH, (type, csr) => {
 await watch.start();
 
 const metricsPort = cliHelp.includes('--metrics-address') ? await freePort() : undefined;
+const approvalGraceMs = metricsPort && cliHelp.includes('--approval-failure-grace') ? APPROVAL_GRACE_S * 1000 : undefined;
 const service = startService(
   CLI,
-  ['--watch', '--nodes-file', nodesFile, '--kubeconfig', kubeconfig, '--poll-interval', `${POLL_S}s`, ...(metricsPort ? ['--metrics-address', `127.0.0.1:${metricsPort}`] : [])],
+  [
+    '--watch', '--nodes-file', nodesFile, '--kubeconfig', kubeconfig, '--poll-interval', `${POLL_S}s`,
+    ...(metricsPort ? ['--metrics-address', `127.0.0.1:${metricsPort}`] : []),
+    ...(approvalGraceMs ? ['--approval-failure-grace', `${APPROVAL_GRACE_S}s`] : []),
+  ],
   // OFI_SOAK_NODE_OPTIONS: NODE_OPTIONS for the service (e.g. --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=/tmp/heap).
   { PATH: process.env.PATH ?? '', HOME: dir, ...(process.env.OFI_SOAK_NODE_OPTIONS ? { NODE_OPTIONS: process.env.OFI_SOAK_NODE_OPTIONS } : {}) },
   metricsPort ? `http://127.0.0.1:${metricsPort}/metrics` : undefined,
@@ -118,6 +135,9 @@ for (const m of fleet) renewals.start(m);
 const samples: Sample[] = [];
 const faults: Array<FaultResult & { recovery?: Recovery }> = [];
 const forged: Array<{ name: string; kind: string; at: number }> = [];
+/** Hostile text the API server takes as a CSR name (it refuses '/', '%', '.', '..'; a lone surrogate is not JSON text). */
+const hostileNames = HOSTILE_TEXT.filter((t) => !/[/%]/.test(t) && t !== '.' && t !== '..' && t.trim() !== '' && t.length <= 200 && wellFormed(t));
+let hostileFiled = 0;
 const churn: string[] = [];
 const soakErrors: string[] = [];
 let stopping = false;
@@ -148,6 +168,23 @@ const loops = [
       const [kind, file] = forgeries[i % forgeries.length]!;
       await file().then((name) => forged.push({ name, kind, at: Date.now() }), note(`forgery '${kind}'`));
       await sleep(FORGE_EVERY_MS);
+    }
+  })(),
+  // hostile CSR names, throughout: bootstrap client requests for an unlisted machine, refused
+  // (node-not-listed) and so written to the service's log with their names
+  (async () => {
+    for (let i = 0; running(); i++) {
+      const name = `${hostileNames[i % hostileNames.length]!} ${i}`;
+      const { pem } = buildCsr({ commonName: `system:node:soak-hostile-${i}`, organizations: ['system:nodes'] });
+      const body = { ...(csrObject(pem, SIGNER.kubeletClient, USAGES.client) as any), metadata: { name } };
+      await call<any>(sim.ctx, 'POST', CSR_PATH, { body, impersonate: BOOTSTRAPPER }).then(
+        (csr) => {
+          hostileFiled++;
+          forged.push({ name: csr.metadata.name, kind: 'client with a hostile name', at: Date.now() });
+        },
+        note('hostile name'),
+      );
+      await sleep(HOSTILE_EVERY_MS);
     }
   })(),
   // a machine added to the nodes file, served, renewing, then removed again
@@ -182,7 +219,7 @@ const loops = [
         const age = Date.now() - Date.parse(csr.metadata.creationTimestamp);
         const approved = approvedAt.get(csr.metadata.name);
         if ((approved !== undefined && Date.now() - approved > GC_APPROVED_MS) || (!isApproved(csr) && age > GC_PENDING_MS)) {
-          await cp.admin.requestRaw('DELETE', `${CSR_PATH}/${csr.metadata.name}`).catch(note('garbage collection'));
+          await cp.admin.requestRaw('DELETE', `${CSR_PATH}/${encodeURIComponent(csr.metadata.name)}`).catch(note('garbage collection'));
         }
       }
     }
@@ -192,9 +229,9 @@ const loops = [
     for (let i = 0; ; i++) {
       await sleepUntil(startedAt + FIRST_FAULT_MS + i * FAULT_EVERY_MS);
       if (!running() || Date.now() > endAt - Math.min(2 * 60_000, FAULT_EVERY_MS)) break;
-      const kind = FAULT_ORDER[i % FAULT_ORDER.length]!;
+      const kind = FAULTS[i % FAULTS.length]!;
       log(`fault: ${kind}`);
-      const result = await applyFault(kind, { cp, proxy, actionToken: () => token.token, ...(rotationLanded ? { rotateToken: tokenRotation(cp, tokenFile, token) } : {}) }).catch((error: unknown) => ({ kind, startedAt: Date.now(), endedAt: Date.now(), detail: '', skipped: `failed: ${(error as Error).message}` }));
+      const result = await applyFault(kind, { cp, proxy, actionToken: () => token.token, ...(rotationLanded ? { rotateToken: tokenRotation(cp, tokenFile, token) } : {}), ...(metricsPort ? { healthUrl: `http://127.0.0.1:${metricsPort}/healthz` } : {}), ...(approvalGraceMs ? { approvalGraceMs } : {}) }).catch((error: unknown) => ({ kind, startedAt: Date.now(), endedAt: Date.now(), detail: '', skipped: `failed: ${(error as Error).message}` }));
       faults.push(result);
       if (result.skipped) continue;
       const probe = await renewals.file(fleet[i % FLEET]!, kind).catch(() => undefined);
@@ -247,6 +284,9 @@ const report = renderReport({
   churn,
   soakErrors,
   metrics: metricsAtEnd,
+  hostileFiled,
+  forgedCommands: forgedCommandLines(service.lines),
+  faultOrder: FAULTS,
 });
 writeFileSync(REPORT, report);
 log(`wrote ${REPORT}`);
@@ -271,11 +311,20 @@ async function sleepUntil(at: number): Promise<void> {
 async function pollApproved(name: string, timeoutMs: number): Promise<number | undefined> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const csr = await cp.admin.request('GET', `${CSR_PATH}/${name}`).catch(() => undefined);
+    const csr = await cp.admin.request('GET', `${CSR_PATH}/${encodeURIComponent(name)}`).catch(() => undefined);
     if (csr && isApproved(csr)) return Math.min(Date.now(), approvedAt.get(name) ?? Infinity);
     await sleep(250);
   }
   return undefined;
+}
+
+function wellFormed(text: string): boolean {
+  try {
+    encodeURIComponent(text); // throws on a lone surrogate
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function freePort(): Promise<number> {

@@ -7,9 +7,19 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export type FaultKind = 'apiserver-restart' | 'connections-cut' | 'etcd-stopped-20s' | 'etcd-restart' | '429-burst' | 'token-rotation';
+export type FaultKind = 'apiserver-restart' | 'connections-cut' | 'etcd-stopped-20s' | 'etcd-restart' | '429-burst' | 'token-rotation' | 'approval-revoked-60s';
 
-export const FAULT_ORDER: readonly FaultKind[] = ['apiserver-restart', 'connections-cut', 'etcd-stopped-20s', 'etcd-restart', '429-burst', 'token-rotation'];
+export const FAULT_ORDER: readonly FaultKind[] = ['apiserver-restart', 'connections-cut', 'etcd-stopped-20s', 'approval-revoked-60s', 'etcd-restart', '429-burst', 'token-rotation'];
+
+/** What /healthz said around a fault that should turn it 503 (approval-revoked-60s). */
+export interface HealthAroundFault {
+  /** From the start of the fault to the first 503; undefined: none seen during the fault. */
+  unhealthyAfterMs?: number;
+  /** The first 503's text. */
+  unhealthyText?: string;
+  /** From the end of the fault to the first 200 after it; undefined: not within 3 minutes. */
+  healthyAgainAfterMs?: number;
+}
 
 export interface FaultResult {
   kind: FaultKind;
@@ -18,6 +28,7 @@ export interface FaultResult {
   detail: string;
   /** set when the fault could not be applied */
   skipped?: string;
+  health?: HealthAroundFault;
 }
 
 export interface FaultBed {
@@ -27,6 +38,10 @@ export interface FaultBed {
   actionToken: () => string;
   /** undefined: the service cannot rotate its token (the fault is skipped) */
   rotateToken?: () => Promise<string>;
+  /** The service's /healthz; undefined: it has none (approval-revoked-60s is skipped). */
+  healthUrl?: string;
+  /** The --approval-failure-grace the service runs with, ms (undefined: the service has no such option). */
+  approvalGraceMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -56,7 +71,56 @@ export async function applyFault(kind: FaultKind, bed: FaultBed): Promise<FaultR
     case 'token-rotation':
       if (!bed.rotateToken) return done('', 'token-file rotation support had not landed (committed) when this soak started');
       return done(await bed.rotateToken());
+    case 'approval-revoked-60s': {
+      if (!bed.healthUrl || bed.approvalGraceMs === undefined) return done('', 'this build has no /healthz verdict on failing approvals (--approval-failure-grace)');
+      const { health, detail } = await approvalRevoked(bed.cp, bed.healthUrl, bed.approvalGraceMs);
+      return { ...done(detail), health };
+    }
   }
+}
+
+const ROLE = '/apis/rbac.authorization.k8s.io/v1/clusterroles/openshift-finish-install';
+const REVOKED_MS = 60_000;
+
+/**
+ * The service's role loses the approve verb on the kubelet signers for a minute (a GitOps sync of
+ * an older role, a hand edit), then gets it back. /healthz is read every 500 ms throughout and
+ * until it answers 200 again after the restore.
+ */
+async function approvalRevoked(cp: ControlPlane, healthUrl: string, graceMs: number): Promise<{ health: HealthAroundFault; detail: string }> {
+  const role = await cp.admin.request('GET', ROLE);
+  const { resourceVersion: _rv, ...metadata } = role.metadata;
+  const restored = { ...role, metadata };
+  const revoked = { ...restored, rules: role.rules.filter((r: { resources: string[] }) => !r.resources.includes('signers')) };
+  const health: HealthAroundFault = {};
+  const startedAt = Date.now();
+  const read = () => fetch(healthUrl, { signal: AbortSignal.timeout(2000) }).then(async (r) => ({ status: r.status, text: (await r.text()).trim() }), () => ({ status: 0, text: 'no answer' }));
+  await cp.admin.request('PUT', ROLE, { body: revoked });
+  try {
+    while (Date.now() - startedAt < REVOKED_MS) {
+      const h = await read();
+      if (h.status === 503 && health.unhealthyAfterMs === undefined) {
+        health.unhealthyAfterMs = Date.now() - startedAt;
+        health.unhealthyText = h.text;
+      }
+      await sleep(500);
+    }
+  } finally {
+    await cp.admin.request('PUT', ROLE, { body: restored });
+  }
+  const restoredAt = Date.now();
+  while (Date.now() - restoredAt < 180_000) {
+    if ((await read()).status === 200) {
+      health.healthyAgainAfterMs = Date.now() - restoredAt;
+      break;
+    }
+    await sleep(500);
+  }
+  const s = (ms: number | undefined) => (ms === undefined ? 'never' : `${(ms / 1000).toFixed(1)} s`);
+  return {
+    health,
+    detail: `the approve verb on the kubelet signers removed from the service's ClusterRole for ${REVOKED_MS / 1000} s, then restored (--approval-failure-grace ${graceMs / 1000} s); /healthz 503 after ${s(health.unhealthyAfterMs)}${health.unhealthyText ? ` ("${health.unhealthyText.slice(0, 120)}")` : ''}, 200 again ${s(health.healthyAgainAfterMs)} after the restore`,
+  };
 }
 
 const PLC = '/apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations';

@@ -31,9 +31,33 @@ export interface SoakFigures {
   soakErrors: string[];
   /** the service's /metrics page at the end ('' without --metrics-address) */
   metrics: string;
+  /** CSRs filed with hostile names (workflow commands, controls, bidi) */
+  hostileFiled: number;
+  /** lines of the service's log that a CI log reader would take a command from (forgedCommandLines) */
+  forgedCommands: string[];
+  faultOrder: readonly string[];
 }
 
-const WARM_UP_MS = 5 * 60_000;
+/**
+ * The lines of the service's log from which a CI log reader would take a workflow command: a line
+ * (also one a CR, NEL, LS or PS starts) whose trimmed text starts with `::` (the CLI writes no
+ * command of its own), or one holding `##[` or `##vso[` (any case) anywhere.
+ */
+export function forgedCommandLines(lines: readonly ServiceLine[]): string[] {
+  const found: string[] = [];
+  for (const line of lines) {
+    for (const part of line.text.split(/\r\n|[\r\n\u0085\u2028\u2029]/)) {
+      if (/^\s*::/.test(part) || part.includes('##[') || /##vso\[/i.test(part)) found.push(part);
+    }
+  }
+  return found;
+}
+
+/** A log line shown in the report without forming a command itself (in this Markdown, or in the soak's own log). */
+const inert = (text: string) => JSON.stringify(text.slice(0, 200)).replace(/[^\x20-\x7e]|[#:`|]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** Five minutes, or half of a shorter run. */
+const warmUpMs = (f: SoakFigures) => Math.min(5 * 60_000, (f.minutes * 60_000) / 2);
 const s = (ms: number | undefined) => (ms === undefined ? '–' : `${(ms / 1000).toFixed(1)} s`);
 const mb = (kb: number) => `${(kb / 1024).toFixed(1)} MiB`;
 const pct = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)} %`;
@@ -51,7 +75,7 @@ function slope(points: Array<[number, number]>): number {
 /** Growth from the first sample after warm-up to the last, and the least-squares slope per minute over them. */
 function afterWarmUp(f: SoakFigures, pick: (x: Sample) => number): { all: Array<[number, number]>; first: number; last: number; growth: number; perMin: number } {
   const all = f.samples.map((x) => [(x.at - f.startedAt) / 60_000, pick(x)] as [number, number]);
-  const warm = all.filter(([m]) => m * 60_000 >= WARM_UP_MS - 30_000);
+  const warm = all.filter(([m]) => m * 60_000 >= warmUpMs(f) - 30_000);
   const first = warm[0]?.[1] ?? NaN;
   const last = all.at(-1)?.[1] ?? NaN;
   return { all, first, last, growth: (last - first) / first, perMin: slope(warm) };
@@ -76,7 +100,9 @@ export function renderReport(f: SoakFigures): string {
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]?.ms;
   const worst = latencies.at(-1);
   const faultAt = (t: number) => f.faults.find((x) => t >= x.startedAt - 1000 && t <= x.endedAt + 15_000)?.kind;
-  const errorLines = f.lines.filter((l) => !/^debug: /.test(l.text) && /warning|error|fail|could not|cannot/i.test(l.text));
+  // By the log's own prefix: a refusal line names the CSR, and a hostile name may say "error".
+  const errorLines = f.lines.filter((l) => /^(warning|error)\b/i.test(l.text));
+  const shown = (text: string) => (forgedCommandLines([{ at: 0, stream: 'stderr', text }]).length > 0 ? inert(text) : text);
   const loop = f.samples.map((x) => x.loopP99Ms).filter((v): v is number => v !== undefined);
   const recovered = f.faults.filter((x) => !x.skipped);
   const withinPoll = recovered.filter((x) => x.recovery?.approvedMs !== undefined && x.recovery.approvedMs <= f.pollS * 1000);
@@ -88,12 +114,17 @@ export function renderReport(f: SoakFigures): string {
   const rssGrowth = afterWarmUp(f, (x) => x.rssKb).growth;
   const fdTrend = afterWarmUp(f, (x) => x.fds);
   const met = (ok: boolean) => (ok ? 'met' : '**not met**');
+  const revoked = f.faults.filter((x) => x.kind === 'approval-revoked-60s' && !x.skipped);
+  const healthTold = revoked.filter((x) => x.health?.unhealthyAfterMs !== undefined && x.health.healthyAgainAfterMs !== undefined);
+  const warmUpMin = (warmUpMs(f) / 60_000).toFixed(1).replace(/\.0$/, '');
   const goals = [
     `- 0 renewals missed: ${met(missed.length === 0)} (${missed.length})`,
     `- 0 forged requests approved: ${met(f.forgedApproved.length === 0)} (${f.forgedApproved.length})`,
-    `- RSS growth after the first 5 minutes under 5 %: ${met(rssGrowth < 0.05)} (${pct(rssGrowth)})`,
+    `- RSS growth after the first ${warmUpMin} minutes under 5 %: ${met(rssGrowth < 0.05)} (${pct(rssGrowth)})`,
     `- no handle growth: ${met(fdTrend.last <= fdTrend.first && fdTrend.perMin <= 0.05)} (${fdTrend.first} → ${fdTrend.last} open fds)`,
     `- every fault recovered within one poll interval: ${met(withinPoll.length === recovered.length)} (${withinPoll.length} of ${recovered.length})`,
+    `- /healthz 503 during each revoked minute and 200 after: ${revoked.length === 0 ? 'not measured (no approval-revoked-60s fault ran)' : `${met(healthTold.length === revoked.length)} (${healthTold.length} of ${revoked.length})`}`,
+    `- 0 workflow commands formed from hostile names in the service's log: ${met(f.forgedCommands.length === 0)} (${f.forgedCommands.length} lines, ${f.hostileFiled} hostile names filed)`,
   ];
   return [
     '# Reliability: a soak of the renewal service',
@@ -106,9 +137,10 @@ export function renderReport(f: SoakFigures): string {
     `- A fleet of ${f.fleet} listed machines (simulated kubelets: client CSR, Node, serving CSR, Ready) then keeps renewing: each files a new ECDSA serving CSR for its own name and declared address about once a minute (jittered 0.8–1.2 min). Every 3 minutes a new machine is added to the nodes file, boots, renews for 2 minutes, stops renewing, and is removed from the file (its Node deleted).`,
     '- An adversary files a forged request every 10 s, in turn: a client request for an unlisted machine, a serving request with another node\'s address, one outside the declared addresses, a client request for an existing Node, a serving request with two CNs.',
     '- Garbage collection, scaled down as the lifetimes are: approved CSRs are deleted 3 minutes after approval, pending ones after 10 minutes, so what the service keeps per CSR must go with them.',
-    `- Faults from minute 3, one every 2.5 minutes, in this order: API server restart, every connection cut, etcd stopped 20 s (SIGSTOP/SIGCONT), etcd restarted on the same data, a 429 burst, a token rotation. Right after each fault ends a probe renewal is filed; its **recovery** is the time from the end of the fault to the probe's approval (read back every 250 ms). Goal: within one poll interval (${f.pollS} s).`,
+    `- Hostile CSR names, one every 5 s throughout: bootstrap client requests for unlisted machines (refused, so their names reach the service's log) named after text that forms workflow commands (\`::error::\`, \`##[error]\`, \`##vso[…]\`, \`::stop-commands::\`), CR/LF/NEL/LS, terminal escapes and bidi controls (U+202E), as the API server takes them (it refuses only '/', '%', '.' and '..'). Every line of the service's log is scanned as a CI log reader would: a line (CR, NEL, LS and PS start one too) whose text starts with \`::\`, or holding \`##[\` or \`##vso[\`.`,
+    `- Faults in this order: ${f.faultOrder.join(', ')} (API server restart, every connection cut, etcd stopped 20 s with SIGSTOP/SIGCONT, the approve verb on the kubelet signers removed from the service's ClusterRole for 60 s and restored with /healthz read every 500 ms, etcd restarted on the same data, a 429 burst, a token rotation). Right after each fault ends a probe renewal is filed; its **recovery** is the time from the end of the fault to the probe's approval (read back every 250 ms). Goal: within one poll interval (${f.pollS} s).`,
     '- 429 burst without restarting the API server: API Priority and Fairness (on by default) gets a priority level of one nominal share that rejects instead of queueing, and a FlowSchema that puts the service\'s identity in it; 48 callers with that identity keep its seats full for 10 s, so the service\'s own calls in that window are answered 429 with Retry-After.',
-    '- Resident memory (VmRSS from /proc/<pid>/status) and open handles (entries of /proc/<pid>/fd) of the service process, once a minute. "After warm-up" means from minute 5.',
+    `- Resident memory (VmRSS from /proc/<pid>/status) and open handles (entries of /proc/<pid>/fd) of the service process, once a minute. "After warm-up" means from minute ${warmUpMin}.`,
     '- A renewal is **missed** when it is not approved by the end of the soak plus a 90 s grace. Latency is from the create answer to the first Approved condition the soak\'s own watch (straight to the API server) sees.',
     '',
     '## Against the goals',
@@ -124,9 +156,11 @@ export function renderReport(f: SoakFigures): string {
     `| approval latency p50 / p99 / max | ${s(q(0.5))} / ${s(q(0.99))} / ${s(worst?.ms)} |`,
     `| longest approval | ${worst ? `${s(worst.ms)}: ${worst.r.name} for ${worst.r.node}, filed at ${at(worst.r.filedAt)}${faultAt(worst.r.filedAt) ? `, during or right after: ${faultAt(worst.r.filedAt)}` : ''}` : '–'} |`,
     `| RSS start / end / max | ${rss[0]} / ${rss[1]} / ${rss[2]} |`,
-    `| RSS growth after warm-up (minute 5 → end) / slope | ${rss[3]} / ${rss[4]} |`,
+    `| RSS growth after warm-up (minute ${warmUpMin} → end) / slope | ${rss[3]} / ${rss[4]} |`,
     `| open handles start / end / max | ${fds[0]} / ${fds[1]} / ${fds[2]} |`,
-    `| open handles after warm-up (minute 5 → end) / slope | ${fds[3]} / ${fds[4]} |`,
+    `| open handles after warm-up (minute ${warmUpMin} → end) / slope | ${fds[3]} / ${fds[4]} |`,
+    `| /healthz in the revoked minute | ${revoked.length === 0 ? '–' : revoked.map((x) => `503 after ${s(x.health?.unhealthyAfterMs)}, 200 ${s(x.health?.healthyAgainAfterMs)} after the restore`).join('; ')} |`,
+    `| hostile names filed / workflow commands formed in the service's log | ${f.hostileFiled} / **${f.forgedCommands.length}** |`,
     `| event-loop delay p99 | ${loop.length ? `max ${Math.max(...loop).toFixed(1)} ms over ${loop.length} samples (median ${loop.sort((a, b) => a - b)[Math.floor(loop.length / 2)]!.toFixed(1)} ms)` : 'not measured: this build of the CLI has no --metrics-address'} |`,
     `| faults recovered within one poll interval (${f.pollS} s) | ${withinPoll.length} of ${recovered.length}${f.faults.length > recovered.length ? ` (${f.faults.length - recovered.length} skipped)` : ''} |`,
     `| service error and warning lines | ${errorLines.length} |`,
@@ -150,8 +184,9 @@ export function renderReport(f: SoakFigures): string {
     '',
     '## Every error and warning line the service printed',
     '',
-    errorLines.length === 0 ? 'None.' : ['```', ...errorLines.map((l) => `${at(l.at)} ${l.text}`), '```'].join('\n'),
+    errorLines.length === 0 ? 'None.' : ['```', ...errorLines.map((l) => `${at(l.at)} ${shown(l.text)}`), '```'].join('\n'),
     '',
+    ...(f.forgedCommands.length ? ['## Log lines a CI log reader would take a command from (shown escaped)', '', ...f.forgedCommands.slice(0, 50).map((l) => `- ${inert(l)}`), ''] : []),
     ...(missed.length ? ['## Missed renewals', '', ...missed.map((r) => `- ${r.name} for ${r.node}, filed at ${at(r.filedAt)}`), ''] : []),
     '## Machines added and removed',
     '',
