@@ -1,6 +1,7 @@
 import type { Log } from '../log.ts';
-import { ClusterError, toClusterError } from './errors.ts';
+import { ClusterError, toClusterError, type AccessRefused } from './errors.ts';
 import { Informer, type InformerSource } from './informer.ts';
+import { resourceOfPath } from './paths.ts';
 import { ConnectionTracker, withRetry, type CallLimits } from './retry.ts';
 import { failureCause } from './retry-policy.ts';
 import type { RequestOptions, Transport } from './transport.ts';
@@ -36,6 +37,8 @@ export class ApiClient {
   private readonly transport: Transport;
   private readonly options: ApiClientOptions;
   private readonly connection = new ConnectionTracker();
+  /** Who waits for an informer to be refused for good (refused()). */
+  private readonly refusalListeners = new Set<(error: AccessRefused) => void>();
 
   constructor(transport: Transport, options: ApiClientOptions) {
     this.transport = transport;
@@ -62,6 +65,7 @@ export class ApiClient {
   informer<T>(pollMs: number, spec: InformerSpec<T>): Informer<T> {
     const source: InformerSource<T> = {
       kind: spec.kind,
+      resource: resourceOfPath(spec.path),
       convert: spec.convert,
       key: spec.key,
       list: async () => {
@@ -84,7 +88,30 @@ export class ApiClient {
         );
       },
     };
-    return new Informer(source, pollMs, this.options.log);
+    return new Informer(source, pollMs, this.options.log, { onRefused: (error) => this.noteRefusal(error) });
+  }
+
+  /**
+   * Rejects with the next AccessRefused of any informer of this client; never resolves. `signal`
+   * ends the wait (the promise then stays pending, holding nothing).
+   */
+  refused(signal?: AbortSignal): Promise<never> {
+    return new Promise<never>((_resolve, reject) => {
+      if (signal?.aborted) return;
+      const listener = (error: AccessRefused) => {
+        signal?.removeEventListener('abort', forget);
+        reject(error);
+      };
+      const forget = () => this.refusalListeners.delete(listener);
+      this.refusalListeners.add(listener);
+      signal?.addEventListener('abort', forget, { once: true });
+    });
+  }
+
+  private noteRefusal(error: AccessRefused): void {
+    const listeners = [...this.refusalListeners];
+    this.refusalListeners.clear();
+    for (const listener of listeners) listener(error);
   }
 
   /** A server never reached names the address (and proxy) tried and what to check; others keep the call's wording. */

@@ -2,11 +2,36 @@
 export class ClusterError extends Error {
   readonly status: number | undefined;
   readonly reason: string | undefined;
+  /** What the server (or the connection) said, without the action and status. */
+  readonly detail: string;
   constructor(action: string, status: number | undefined, detail: string, reason?: string) {
     super(`${action} failed: ${status ? `HTTP ${status}${reason ? ` ${reason}` : ''}: ` : ''}${detail}`);
     this.name = 'ClusterError';
     this.status = status;
     this.reason = reason;
+    this.detail = detail;
+  }
+}
+
+/**
+ * A list or watch the server keeps refusing (401/403 past the grace, retry-policy.ts): the
+ * identity lost the permission or its credential. Final: the run ends with an error, not a timeout.
+ */
+export class AccessRefused extends Error {
+  readonly status: number;
+  readonly verb: string;
+  /** The resource as RBAC names it: `clusteroperators.config.openshift.io`, `nodes`. */
+  readonly resource: string;
+  constructor(verb: string, resource: string, error: unknown) {
+    const status = statusOf(error) ?? 403;
+    const detail = toClusterError(`${verb} ${resource}`, error).detail;
+    const what = status === 401 ? 'unauthorized' : 'forbidden';
+    const fix = status === 401 ? "renew the identity's credential" : "grant it to the identity's role (deploy/rbac.yaml)";
+    super(`${what}: ${verb} ${resource}: ${detail}; ${fix}`);
+    this.name = 'AccessRefused';
+    this.status = status;
+    this.verb = verb;
+    this.resource = resource;
   }
 }
 

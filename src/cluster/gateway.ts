@@ -79,6 +79,14 @@ export class ClusterGateway {
     return this.informer(pollMs, { kind: 'machineconfigpools', path: PATHS.machineConfigPools, convert: toMachineConfigPool, key: (p) => p.name });
   }
 
+  /**
+   * Rejects with an AccessRefused when an informer of this gateway is refused for good (a
+   * revoked role or credential: its 401/403s outlasted the grace after a restart); never resolves.
+   */
+  informerRefused(signal?: AbortSignal): Promise<never> {
+    return this.client.refused(signal);
+  }
+
   approveCsr(csr: Csr, message: string): Promise<ApprovalOutcome> {
     return approveCsr(this.client, csr, message);
   }
@@ -91,16 +99,16 @@ export class ClusterGateway {
     return readRegistryConfig(this.client, limits);
   }
 
-  patchRegistryConfig(patch: object): Promise<RegistryConfig> {
-    return patchRegistryConfig(this.client, patch);
+  patchRegistryConfig(patch: object, limits: CallLimits = {}): Promise<RegistryConfig> {
+    return patchRegistryConfig(this.client, patch, limits);
   }
 
-  readPvc(name: string): Promise<PvcInfo | undefined> {
-    return readPvc(this.client, name);
+  readPvc(name: string, limits: CallLimits = {}): Promise<PvcInfo | undefined> {
+    return readPvc(this.client, name, limits);
   }
 
-  createPvc(claim: ClaimRequest): Promise<PvcInfo> {
-    return createPvc(this.client, claim);
+  createPvc(claim: ClaimRequest, limits: CallLimits = {}): Promise<PvcInfo> {
+    return createPvc(this.client, claim, limits);
   }
 
   /** ClusterVersion `version`; undefined when the kind or the object does not exist (not OpenShift 4). */
@@ -156,4 +164,5 @@ export class ClusterGateway {
 export { APPROVAL_REASON, type ApprovalOutcome } from './csr-calls.ts';
 export { REGISTRY_NAMESPACE };
 export { ClusterError };
+export { AccessRefused } from './errors.ts';
 export type { CallLimits };

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Log } from '../log.ts';
-import { statusOf } from './errors.ts';
+import { AccessRefused, statusOf } from './errors.ts';
+import { NO_REFUSALS, nextRefusalStreak, refusalIsFinal, type RefusalStreak } from './retry-policy.ts';
 import { Store } from './store.ts';
 
 export type InformerEvent = 'ADDED' | 'MODIFIED' | 'DELETED' | 'SYNC';
@@ -20,6 +21,8 @@ export interface InformerStats {
 
 export interface InformerSource<T> {
   readonly kind: string;
+  /** The resource as RBAC names it (`clusteroperators.config.openshift.io`), for a refusal; default kind. */
+  readonly resource?: string;
   list(): Promise<{ items: unknown[]; resourceVersion: string }>;
   /** Starts a watch from resourceVersion; resolves to a stopper. done() is called once when it ends. */
   watch(
@@ -39,6 +42,13 @@ interface Failure {
 export interface InformerOptions {
   /** The wait after the nth failure in a row (a seam for tests; default backoffMs). */
   readonly backoffMs?: (failures: number) => number;
+  /**
+   * Called once per streak when the list or watch is refused for good (retry-policy.ts's
+   * refusalIsFinal). The informer goes on retrying; whoever awaits it decides to give up.
+   */
+  readonly onRefused?: (error: AccessRefused) => void;
+  /** The clock (a seam for tests; default Date.now). */
+  readonly now?: () => number;
 }
 
 /** The one backoff of a failing list or watch: 0.5 s doubling to 5 s. */
@@ -57,8 +67,16 @@ export class Informer<T> {
   private readonly store: Store<T>;
   private readonly listeners: Array<(event: InformerEvent, item: T | undefined) => void> = [];
   private readonly stopping = new AbortController();
-  /** Failed lists and watches since the last success: the backoff grows with it; a refusal is warned once per streak. */
-  private readonly streak = { failures: 0, refusalWarned: false };
+  /**
+   * Failed lists and watches since the last success (the backoff grows with it; a refusal is
+   * warned once per streak), and the 401/403s in a row since a list or a watch was last allowed.
+   */
+  private readonly streak: { failures: number; refusalWarned: boolean; refusals: RefusalStreak; refusalReported: boolean } = {
+    failures: 0,
+    refusalWarned: false,
+    refusals: NO_REFUSALS,
+    refusalReported: false,
+  };
   private readonly counters = { lastListAt: 0, lastEventAt: 0, watchRestarts: 0 };
   /** The list in flight: the loop and the periodic re-list share it rather than race two snapshots. */
   private listing: Promise<void> | undefined;
@@ -67,12 +85,14 @@ export class Informer<T> {
   private readonly pollMs: number;
   private readonly log: Log;
   private readonly backoff: (failures: number) => number;
+  private readonly options: InformerOptions;
 
   constructor(source: InformerSource<T>, pollMs: number, log: Log, options: InformerOptions = {}) {
     this.source = source;
     this.pollMs = pollMs;
     this.log = log;
     this.backoff = options.backoffMs ?? backoffMs;
+    this.options = options;
     this.store = new Store(source);
   }
 
@@ -171,6 +191,7 @@ export class Informer<T> {
     this.counters.lastListAt = Date.now();
     this.store.applyList(items, resourceVersion);
     this.recordSuccess();
+    this.recordAllowed();
     this.emit('SYNC', undefined);
   }
 
@@ -198,6 +219,7 @@ export class Informer<T> {
       };
       this.source.watch(resourceVersion, onEvent, settle).then((started) => {
         handle = started;
+        this.recordAllowed();
         if (abandoned) started.stop();
       }, settle);
     });
@@ -229,13 +251,26 @@ export class Informer<T> {
     this.streak.refusalWarned = false;
   }
 
+  /** The server allowed a list or a watch: the identity holds the permission. (A watch event proves nothing: it flows on a watch opened before a revocation.) */
+  private recordAllowed(): void {
+    this.streak.refusals = NO_REFUSALS;
+    this.streak.refusalReported = false;
+  }
+
   /**
    * A failed list or watch is retried for as long as the informer runs. A refusal (401/403 once
    * the retry policy's grace is over) will not clear by itself: say so, once per streak, so that a
-   * revoked role or credential shows in the log instead of as a silent wait.
+   * revoked role or credential shows in the log instead of as a silent wait; and once the
+   * refusals are final (retry-policy.ts), tell onRefused, naming the verb and the resource.
    */
   private recordFailure(step: Failure['step'], error: unknown): void {
     this.streak.failures++;
+    const now = (this.options.now ?? Date.now)();
+    this.streak.refusals = nextRefusalStreak(this.streak.refusals, error, now);
+    if (!this.streak.refusalReported && refusalIsFinal(this.streak.refusals, now)) {
+      this.streak.refusalReported = true;
+      this.options.onRefused?.(new AccessRefused(step === 'watch' ? 'watch' : 'list', this.source.resource ?? this.source.kind, error));
+    }
     const message = `${step} of ${this.source.kind} failed: ${(error as Error).message ?? error}`;
     const status = statusOf(error);
     if ((status === 401 || status === 403) && !this.streak.refusalWarned) {

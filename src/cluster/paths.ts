@@ -24,3 +24,10 @@ export const REGISTRY_CONFIG_NAME = 'cluster';
 
 /** The path of one named object under a collection path. */
 export const objectPath = (collection: string, name: string): string => `${collection}/${encodeURIComponent(name)}`;
+
+/** A collection path's resource as RBAC names it: `/apis/config.openshift.io/v1/clusteroperators` -> `clusteroperators.config.openshift.io`. */
+export function resourceOfPath(path: string): string {
+  const parts = path.split('?')[0]!.split('/').filter(Boolean);
+  const resource = parts.at(-1) ?? path;
+  return parts[0] === 'apis' && parts.length >= 4 ? `${resource}.${parts[1]}` : resource;
+}

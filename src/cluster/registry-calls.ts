@@ -24,27 +24,27 @@ export async function readRegistryConfig(client: ApiClient, limits: CallLimits =
   }
 }
 
-export async function patchRegistryConfig(client: ApiClient, patch: object): Promise<RegistryConfig> {
+export async function patchRegistryConfig(client: ApiClient, patch: object, limits: CallLimits = {}): Promise<RegistryConfig> {
   return toRegistryConfig(
-    await client.send('patch imageregistry Config cluster', 'PATCH', PATHS.registryConfig, { body: patch, contentType: 'application/merge-patch+json' }),
+    await client.send('patch imageregistry Config cluster', 'PATCH', PATHS.registryConfig, { body: patch, contentType: 'application/merge-patch+json' }, limits),
   );
 }
 
-export async function readPvc(client: ApiClient, name: string): Promise<PvcInfo | undefined> {
+export async function readPvc(client: ApiClient, name: string, limits: CallLimits = {}): Promise<PvcInfo | undefined> {
   try {
-    return toPvc(await client.send(`read PersistentVolumeClaim ${REGISTRY_NAMESPACE}/${name}`, 'GET', objectPath(PATHS.registryPvcs, name)));
+    return toPvc(await client.send(`read PersistentVolumeClaim ${REGISTRY_NAMESPACE}/${name}`, 'GET', objectPath(PATHS.registryPvcs, name), {}, limits));
   } catch (error) {
     if (statusOf(error) === 404) return undefined;
     throw error;
   }
 }
 
-export async function createPvc(client: ApiClient, claim: ClaimRequest): Promise<PvcInfo> {
+export async function createPvc(client: ApiClient, claim: ClaimRequest, limits: CallLimits = {}): Promise<PvcInfo> {
   try {
-    return toPvc(await client.send(`create PersistentVolumeClaim ${REGISTRY_NAMESPACE}/${claim.name}`, 'POST', PATHS.registryPvcs, { body: claimObject(claim) }));
+    return toPvc(await client.send(`create PersistentVolumeClaim ${REGISTRY_NAMESPACE}/${claim.name}`, 'POST', PATHS.registryPvcs, { body: claimObject(claim) }, limits));
   } catch (error) {
     // A retried create whose first attempt succeeded: the claim is there, as asked.
-    const existing = statusOf(error) === 409 ? await readPvc(client, claim.name) : undefined;
+    const existing = statusOf(error) === 409 ? await readPvc(client, claim.name, limits) : undefined;
     if (existing) return existing;
     throw error;
   }

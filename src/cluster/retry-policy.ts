@@ -16,6 +16,13 @@ export const RETRY = {
    * taken for a restarting server whose authorization caches are not filled yet (DOMAIN 8).
    */
   authGraceMs: 5000,
+  /**
+   * An informer's list or watch refused with 401/403 this many times in a row, over at least
+   * refusalFinalMs, is refused for good (a revoked role or credential). A single refusal is not
+   * final: right after an API server restart it answers 403 until its caches fill (DOMAIN 8).
+   */
+  refusalFinalCount: 3,
+  refusalFinalMs: 10_000,
 } as const;
 
 /**
@@ -87,4 +94,27 @@ export function isRetryable(error: unknown, state: ConnectionState, now: number,
 export function retryBudgetMs(options: { retryForMs: number; everConnected: boolean; now: number; deadline?: number }): number {
   const own = options.everConnected ? options.retryForMs : Math.min(options.retryForMs, RETRY.firstContactMs);
   return Math.max(0, Math.min(own, options.deadline === undefined ? Infinity : options.deadline - options.now));
+}
+
+/** An informer's refusals in a row: how many, and when the first came (0: none). */
+export interface RefusalStreak {
+  readonly count: number;
+  readonly since: number;
+}
+
+export const NO_REFUSALS: RefusalStreak = { count: 0, since: 0 };
+
+/**
+ * The streak after a failed list or watch: a 401/403 extends it; any other failure ends it (a lost
+ * connection means the server may be restarting, so the refusals after it start a new streak).
+ */
+export function nextRefusalStreak(streak: RefusalStreak, error: unknown, now: number): RefusalStreak {
+  const status = statusOf(error);
+  if (status !== 401 && status !== 403) return NO_REFUSALS;
+  return { count: streak.count + 1, since: streak.count === 0 ? now : streak.since };
+}
+
+/** Whether the refusals are final: several in a row, and for longer than a restarting server's caches take. */
+export function refusalIsFinal(streak: RefusalStreak, now: number): boolean {
+  return streak.count >= RETRY.refusalFinalCount && now - streak.since >= RETRY.refusalFinalMs;
 }

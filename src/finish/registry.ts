@@ -31,7 +31,7 @@ export function startRegistry(settings: Settings, nodesDone: Promise<boolean>, c
   log.info(`configuring image registry storage: ${request.storage}`);
   const configured = (async () => {
     const config = await waitForRegistryConfig(gateway, { deadline, pollIntervalMs: settings.pollIntervalMs, log, signal });
-    const outcome = await configureRegistry(gateway, request, config, { dryRun: settings.dryRun, log });
+    const outcome = await configureRegistry(gateway, request, config, { dryRun: settings.dryRun, log, deadline, signal });
     progress.emit({ kind: 'registry-target', target: outcome.target, changed: outcome.changed });
     return outcome;
   })();

@@ -1,6 +1,7 @@
 // The runbook: the phases in order, nothing else. They overlap: approval runs to the end, the
 // registry is configured as soon as its Config exists, the operator wait starts once the nodes are
 // done and the registry is configured.
+import { AccessRefused } from '../cluster/gateway.ts';
 import { CsrApprover } from '../csr/approver.ts';
 import { tagged, type Log } from '../log.ts';
 import { outstandingWork, type Gate, type Outstanding } from '../report/failure.ts';
@@ -63,7 +64,13 @@ export async function finishInstall(settings: Settings, context: RunContext): Pr
       const registryReady = () => settings.registry.storage === 'keep' || progress.reached('registry ready');
       await awaitStableOperators(settings, watches, ignore, registryReady, phase('operators'));
     })());
-    await Promise.all([watching, nodesPhase, registryPhase, operatorsPhase]);
+    // A watched kind the identity may no longer list or watch ends the run with an error at once,
+    // rather than as the timeout of the gate that waits on it.
+    const refused = context.gateway.informerRefused(signal).catch((error: unknown) => {
+      failedGate ??= gateOfRefusal(error, settings);
+      throw error;
+    });
+    await Promise.race([Promise.all([watching, nodesPhase, registryPhase, operatorsPhase]), refused]);
     if (context.signal.aborted) throw new Error('Cancelled: the job was stopped before the install finished.');
     await wrapUp(approver, watches, false);
     nodeInformer?.stop();
@@ -92,6 +99,13 @@ export class RunbookFailure extends Error {
     this.gate = gate;
     this.outstanding = outstanding;
   }
+}
+
+/** The gate waiting on a refused informer's kind: the CSRs and (when nodes are listed) the Nodes are the nodes'; the rest the operators'. */
+function gateOfRefusal(error: unknown, settings: Settings): Gate {
+  const resource = error instanceof AccessRefused ? error.resource : '';
+  if (resource.startsWith('certificatesigningrequests.')) return 'nodes';
+  return resource === 'nodes' && settings.nodes.length > 0 ? 'nodes' : 'operators';
 }
 
 /** Stops the watches and, once what it sent has landed (at most 2 s after a failure), the approver. */

@@ -1,6 +1,7 @@
-import type { ClusterGateway } from '../cluster/gateway.ts';
+import type { CallLimits, ClusterGateway } from '../cluster/gateway.ts';
 import { DeadlineError } from '../errors.ts';
 import type { RegistryConfig } from '../cluster/objects.ts';
+import { statusOf } from '../cluster/errors.ts';
 import type { Log } from '../log.ts';
 import { InputError, type RegistryRequest } from '../settings/settings.ts';
 import { DEFAULT_CLAIM, planRegistry, registryReadiness, type RegistryReadiness, type RegistryTarget } from './plan.ts';
@@ -18,10 +19,40 @@ export class RegistryUnavailable extends Error {}
 const CAPABILITY_DISABLED =
   'the cluster has no imageregistry.operator.openshift.io Config kind: the ImageRegistry capability is disabled; set registry-storage: keep';
 
+/** How a registry call is made: as it comes (the preflight), or within the phase's deadline (callsUntil). */
+type Caller = <T>(what: string, call: (limits: CallLimits) => Promise<T>) => Promise<T>;
+const direct: Caller = (_what, call) => call({});
+
+/** How long after the registry deadline a request still in flight is aborted: the last attempt's answer, if it comes, is the one to quote. */
+const ABORT_AFTER_DEADLINE_MS = 1000;
+
+/**
+ * Calls that end at the registry deadline: each gets it (no retry after it) and a signal that
+ * aborts its request in flight just after (a server answering 5xx or 429 forever, a stalled
+ * one), and a call cut short so fails the phase as a timeout naming the call and its last
+ * answer. A refusal (a 422, a 403) stays what it is, whenever it comes.
+ */
+function callsUntil(deadline: number, signal: AbortSignal | undefined): Caller {
+  return async (what, call) => {
+    const cutShort = (detail: string) => new DeadlineError(`Image registry not configured before registry-timeout: ${detail}.`);
+    if (Date.now() >= deadline) throw cutShort(`${what} not attempted`);
+    const timeout = AbortSignal.timeout(deadline - Date.now() + ABORT_AFTER_DEADLINE_MS);
+    try {
+      return await call({ deadline, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+    } catch (error) {
+      const status = statusOf(error);
+      const transient = status === undefined || status === 429 || status >= 500;
+      if (signal?.aborted || Date.now() < deadline || !transient) throw error;
+      throw cutShort(status === undefined ? `${what}: no answer from the API server` : (error as Error).message);
+    }
+  };
+}
+
 /** Plans against the Config and the claim it would use, as they are now; throws on a refusal. */
-async function planNow(gateway: ClusterGateway, request: RegistryRequest, config: RegistryConfig) {
+async function planNow(gateway: ClusterGateway, request: RegistryRequest, config: RegistryConfig, call: Caller = direct) {
   const claimName = request.storage === 'pvc' ? request.claim || DEFAULT_CLAIM : undefined;
-  const plan = planRegistry(request, config, claimName ? await gateway.readPvc(claimName) : undefined);
+  const claim = claimName ? await call(`read PersistentVolumeClaim openshift-image-registry/${claimName}`, (limits) => gateway.readPvc(claimName, limits)) : undefined;
+  const plan = planRegistry(request, config, claim);
   if (plan.kind === 'refuse') throw new RegistryRefused(plan.input, plan.message);
   return plan;
 }
@@ -61,14 +92,18 @@ export async function precheckRegistry(gateway: ClusterGateway, request: Registr
   return config === 'missing' ? undefined : (await planNow(gateway, request, config)).target;
 }
 
-/** Plans against the current Config and claim, then (unless dry-run) creates the claim and patches. */
+/**
+ * Plans against the current Config and claim, then (unless dry-run) creates the claim and patches;
+ * every call within `deadline` (registry-timeout), when given.
+ */
 export async function configureRegistry(
   gateway: ClusterGateway,
   request: RegistryRequest,
   config: RegistryConfig,
-  options: { dryRun: boolean; log: Log },
+  options: { dryRun: boolean; log: Log; deadline?: number; signal?: AbortSignal },
 ): Promise<RegistryOutcome> {
-  const plan = await planNow(gateway, request, config);
+  const call = options.deadline === undefined ? direct : callsUntil(options.deadline, options.signal);
+  const plan = await planNow(gateway, request, config, call);
   for (const note of plan.notes) options.log.info(note);
   const { target } = plan;
   const words = `${target.storage}${target.claim ? ` (claim ${target.claim})` : ''}, rolloutStrategy ${target.rolloutStrategy}, replicas ${target.replicas}`;
@@ -82,11 +117,13 @@ export async function configureRegistry(
     return { target, changed: false };
   }
   if (plan.createClaim) {
-    await gateway.createPvc(plan.createClaim);
+    const claim = plan.createClaim;
+    await call(`create PersistentVolumeClaim openshift-image-registry/${claim.name}`, (limits) => gateway.createPvc(claim, limits));
     options.log.info(`created PersistentVolumeClaim openshift-image-registry/${plan.createClaim.name} (${plan.createClaim.size}, ${plan.createClaim.accessMode})`);
   }
   if (plan.patch) {
-    await gateway.patchRegistryConfig(plan.patch);
+    const patch = plan.patch;
+    await call('patch imageregistry Config cluster', (limits) => gateway.patchRegistryConfig(patch, limits));
     options.log.info(`patched the registry Config: Managed with ${words}`);
   }
   return { target, changed: true };

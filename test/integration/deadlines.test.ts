@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PATHS } from '../../src/cluster/paths.ts';
 import { until, untilObserved } from '../env/until.ts';
-import { sharedControlPlane, startAction } from './harness.ts';
+import { runAction, sharedControlPlane, startAction } from './harness.ts';
 
 const bed = sharedControlPlane();
 const STABLE = { available: 'True', progressing: 'False', degraded: 'False' } as const;
@@ -127,4 +127,88 @@ test('registry-timeout while the API server cannot answer (etcd stalled): the ru
   assert.equal(run.outputs.result, 'timeout', run.stdout);
   assert.match(run.stdout, /::error::the imageregistry Config "cluster" did not appear before registry-timeout/);
   assert.ok(late < AFTER_DEADLINE_MS, `ended ${late} ms after the deadline`);
+});
+
+const ACTION_ROLE = '/apis/rbac.authorization.k8s.io/v1/clusterroles/openshift-finish-install';
+
+/** Takes `resource` out of the action's ClusterRole and waits until the authorizer refuses `verb` on it; returns the restore. */
+async function revoke(resource: string, group: string, verb: string): Promise<() => Promise<void>> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const role: any = await bed.cp.admin.request('GET', ACTION_ROLE);
+  const rules = (role.rules as Rule[]).filter((r) => !(r.resources ?? []).includes(resource));
+  assert.ok(rules.length < role.rules.length, `deploy/rbac.yaml grants ${resource}`);
+  await bed.cp.admin.request('PUT', ACTION_ROLE, { body: { ...role, rules } });
+  const review = { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb, group, resource } } };
+  await untilObserved(
+    () => bed.cp.action.request<{ status?: { allowed?: boolean } }>('POST', PATHS.selfSubjectAccessReviews, { body: review }),
+    (answer) => !answer.status?.allowed,
+    { message: `the action identity refused ${verb} ${resource} after the ClusterRole changed`, timeoutMs: 15_000 },
+  );
+  return async () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const current: any = await bed.cp.admin.request('GET', ACTION_ROLE);
+    await bed.cp.admin.request('PUT', ACTION_ROLE, { body: { ...current, rules: role.rules } });
+  };
+}
+
+test('the role loses list and watch on ClusterOperators during the operator wait: the run ends as error, forbidden, naming the verb and resource', { timeout: 180_000 }, async () => {
+  await bed.install({ controlPlaneNodes: 0, registry: false, clusterVersion: false, operators: { scripted: { 'f-steady': [{ atMs: 0, ...STABLE }] } } });
+  // The stable period outlasts operators-timeout: without the refusal this run ends as a timeout.
+  const action = startAction(bed.cp, { 'stable-period': '10m', 'operators-timeout': '2m', 'wait-for-cluster-version': 'false' });
+  await until(() => {
+    if (/\[operators\] waiting for every ClusterOperator to be stable/.test(action.stdoutSoFar())) return true;
+    if (action.child.exitCode !== null) throw new Error(`the action exited before its operator wait:\n${action.stdoutSoFar()}`);
+    return undefined;
+  }, { message: 'the operator wait started', timeoutMs: 30_000, intervalMs: 50 });
+  const restore = await revoke('clusteroperators', 'config.openshift.io', 'list');
+  try {
+    const run = await action.done;
+    assert.equal(run.outputs.result, 'error', run.stdout);
+    assert.equal(run.exitCode, 1);
+    assert.match(run.stdout, /::error::forbidden: (list|watch) clusteroperators\.config\.openshift\.io: [^\n]*cannot (list|watch) resource [^\n]*clusteroperators[^\n]*; grant it to the identity's role \(deploy\/rbac\.yaml\)/);
+    assert.doesNotMatch(run.stdout, /::error::ClusterOperators not stable/);
+  } finally {
+    await restore();
+  }
+});
+
+const WEBHOOKS = '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations';
+
+test('registry-timeout while the API server answers 500 to every patch of the registry Config (a failing admission webhook): ends as timeout naming the call', { timeout: 240_000 }, async () => {
+  await bed.install({ controlPlaneNodes: 0, registry: false, clusterVersion: false });
+  // The Config as the operator leaves it on bare metal (Removed); no operator acts on it.
+  await bed.cp.admin.request('DELETE', PATHS.registryConfig, { okStatuses: [200, 404] });
+  await bed.cp.admin.request('POST', PATHS.registryConfigs, {
+    body: { apiVersion: 'imageregistry.operator.openshift.io/v1', kind: 'Config', metadata: { name: 'cluster' }, spec: { managementState: 'Removed', replicas: 1, storage: {}, logLevel: 'Normal' } },
+  });
+  // A validating webhook nobody serves, failurePolicy Fail: every update of a registry Config is
+  // answered 500 (failed calling webhook), as a broken admission webhook does on a real cluster.
+  const webhook = {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: { name: 'ofi-test-registry-webhook-down' },
+    webhooks: [{
+      name: 'registry-webhook-down.ofi.test',
+      clientConfig: { url: 'https://127.0.0.1:1/validate', caBundle: Buffer.from(bed.cp.caPem).toString('base64') },
+      rules: [{ apiGroups: ['imageregistry.operator.openshift.io'], apiVersions: ['v1'], operations: ['UPDATE'], resources: ['configs'] }],
+      failurePolicy: 'Fail',
+      sideEffects: 'None',
+      admissionReviewVersions: ['v1'],
+      timeoutSeconds: 2,
+    }],
+  };
+  await bed.cp.admin.request('POST', WEBHOOKS, { body: webhook });
+  try {
+    await untilObserved(
+      () => bed.cp.admin.requestRaw('PATCH', PATHS.registryConfig, { body: { metadata: { labels: { probe: String(Date.now()) } } }, contentType: 'application/merge-patch+json' }).then((r) => r.status),
+      (status) => status === 500,
+      { message: 'the API server calls the webhook on updates of the registry Config', timeoutMs: 15_000 },
+    );
+    const run = await runAction(bed.cp, { 'registry-storage': 'emptyDir', 'registry-timeout': '10s', 'wait-for-operators': 'false' });
+    assert.equal(run.outputs.result, 'timeout', run.stdout);
+    assert.equal(run.exitCode, 1);
+    assert.match(run.stdout, /::error::Image registry not configured before registry-timeout: patch imageregistry Config cluster failed: HTTP 500 [^\n]*failed calling webhook/);
+  } finally {
+    await bed.cp.admin.request('DELETE', `${WEBHOOKS}/${webhook.metadata.name}`, { okStatuses: [200, 404] });
+  }
 });

@@ -327,3 +327,91 @@ test('an informer shared by two watchers (the approver and the pool check) lists
   assert.equal(s.lists(), 1);
   assert.deepEqual(s.watchedFrom, ['1'], 'one watch');
 });
+
+/**
+ * A source whose first list succeeds and whose watch opens (allowed) and then stays quiet; the
+ * later lists fail with the errors given, one each, the clock `at` the time given for each.
+ */
+function refusingSource(failures: Array<{ error: unknown; at: number }>, clock: { now: number }) {
+  let lists = 0;
+  const source: InformerSource<Item> = {
+    kind: 'things',
+    resource: 'things.example.io',
+    list: async () => {
+      lists++;
+      if (lists === 1) return { items: [item('a', '1')], resourceVersion: '1' };
+      const failure = failures[Math.min(lists - 2, failures.length - 1)]!;
+      clock.now = failure.at;
+      throw failure.error;
+    },
+    watch: async () => ({ stop: () => undefined }),
+    convert: (o) => ({ name: (o as ReturnType<typeof item>).metadata.name, rv: (o as ReturnType<typeof item>).metadata.resourceVersion }),
+    key: (i) => i.name,
+  };
+  return { source, lists: () => lists };
+}
+
+test('a list refused again and again is refused for good only after several refusals over the grace, and says what and why', async () => {
+  const { ClusterError } = await import('../../src/cluster/errors.ts');
+  const forbidden = new ClusterError('list things', 403, 'things.example.io is forbidden: User "ofi" cannot list resource "things"', 'Forbidden');
+  const clock = { now: 0 };
+  // Refused from t=1 s; four refusals within 9 s are not final; the fifth, at 11 s, is.
+  const s = refusingSource([1000, 3000, 6000, 9000, 11_000, 12_000].map((at) => ({ error: forbidden, at })), clock);
+  const refusals: Error[] = [];
+  const refusedAt: number[] = [];
+  const informer = new Informer(s.source, 5, silentLog, { now: () => clock.now, onRefused: (e) => (refusals.push(e), refusedAt.push(clock.now)) });
+  await informer.start();
+  try {
+    await waitFor(() => refusals.length === 1);
+    assert.deepEqual(refusedAt, [11_000], 'not final within the grace, however many refusals');
+    await waitFor(() => s.lists() >= 9);
+    assert.equal(refusals.length, 1, 'reported once per streak');
+    const [refusal] = refusals;
+    assert.equal(refusal!.name, 'AccessRefused');
+    assert.equal(refusal!.message, 'forbidden: list things.example.io: things.example.io is forbidden: User "ofi" cannot list resource "things"; grant it to the identity\'s role (deploy/rbac.yaml)');
+  } finally {
+    informer.stop();
+  }
+});
+
+test('refusals right after a lost connection start a new streak (a restarting server answers 403 until its caches fill)', async () => {
+  const { ClusterError } = await import('../../src/cluster/errors.ts');
+  const forbidden = new ClusterError('list things', 403, 'forbidden', 'Forbidden');
+  const lost = Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+  const clock = { now: 0 };
+  // Without the loss at 12 s, the refusal at 16 s would be final (4 in a row over 12 s).
+  const script = [
+    { error: forbidden, at: 4000 },
+    { error: forbidden, at: 8000 },
+    { error: forbidden, at: 10_000 },
+    { error: lost, at: 12_000 },
+    { error: forbidden, at: 16_000 },
+    { error: forbidden, at: 20_000 },
+    { error: forbidden, at: 24_000 },
+    { error: forbidden, at: 26_500 },
+  ];
+  const s = refusingSource(script, clock);
+  const refusedAfter: number[] = [];
+  const informer = new Informer(s.source, 5, silentLog, { now: () => clock.now, onRefused: () => refusedAfter.push(clock.now) });
+  await informer.start();
+  try {
+    await waitFor(() => refusedAfter.length === 1);
+    assert.deepEqual(refusedAfter, [26_500], 'final only with three refusals over 10 s since the connection came back');
+  } finally {
+    informer.stop();
+  }
+});
+
+test('a 401 refused for good says unauthorized; a watch refused names the verb watch', async () => {
+  const { AccessRefused, ClusterError } = await import('../../src/cluster/errors.ts');
+  const unauthorized = new AccessRefused('list', 'nodes', new ClusterError('list nodes', 401, 'Unauthorized', 'Unauthorized'));
+  assert.equal(unauthorized.message, "unauthorized: list nodes: Unauthorized; renew the identity's credential");
+  const raw = { code: 403, body: JSON.stringify({ kind: 'Status', message: 'clusteroperators.config.openshift.io is forbidden', reason: 'Forbidden' }) };
+  const watch = new AccessRefused('watch', 'clusteroperators.config.openshift.io', raw);
+  assert.match(watch.message, /^forbidden: watch clusteroperators\.config\.openshift\.io: clusteroperators\.config\.openshift\.io is forbidden; grant it/);
+  const { resourceOfPath, PATHS } = await import('../../src/cluster/paths.ts');
+  assert.deepEqual(
+    [PATHS.nodes, PATHS.csrs, PATHS.clusterOperators, PATHS.machineConfigPools].map(resourceOfPath),
+    ['nodes', 'certificatesigningrequests.certificates.k8s.io', 'clusteroperators.config.openshift.io', 'machineconfigpools.machineconfiguration.openshift.io'],
+  );
+});

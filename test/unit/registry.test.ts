@@ -107,3 +107,57 @@ test('readiness: observed generation, requested storage, Available, not Progress
   const progressing = { ...base, status: { ...base.status, conditions: [{ type: 'Available', status: 'True' }, { type: 'Progressing', status: 'True', message: 'rolling' }] } };
   assert.match(registryReadiness(progressing, target).waitingFor, /rollout/);
 });
+
+// The calls that configure the registry end at the registry deadline (registry-timeout): a fake
+// gateway records the limits each call gets and answers as a server that never succeeds would.
+const { configureRegistry } = await import('../../src/registry/configure.ts');
+const { DeadlineError } = await import('../../src/errors.ts');
+const { ClusterError } = await import('../../src/cluster/errors.ts');
+const { silentLog } = await import('../../src/log.ts');
+type Limits = import('../../src/cluster/retry.ts').CallLimits;
+type Gateway = import('../../src/cluster/gateway.ts').ClusterGateway;
+
+/** Every call is answered by `answer` (given the call's name and limits); the limits are recorded. */
+function fakeGateway(answer: (call: string, limits: Limits) => Promise<unknown>) {
+  const seen: Array<[string, Limits]> = [];
+  const record = (call: string) => (limits: Limits) => (seen.push([call, limits]), answer(call, limits));
+  const gateway = {
+    readPvc: (_name: string, limits: Limits) => record('readPvc')(limits).then(() => undefined),
+    createPvc: (_claim: unknown, limits: Limits) => record('createPvc')(limits),
+    patchRegistryConfig: (_patch: unknown, limits: Limits) => record('patchRegistryConfig')(limits),
+  } as unknown as Gateway;
+  return { gateway, seen };
+}
+/** A server that takes the request and never answers: only the call's signal ends it. */
+const hangs = (_call: string, limits: Limits) =>
+  new Promise((_resolve, reject) => limits.signal!.addEventListener('abort', () => reject(new ClusterError('patch imageregistry Config cluster', undefined, 'This operation was aborted')), { once: true }));
+/** A server answering 500 until the deadline, as withRetry gives up then (no retry past limits.deadline). */
+const errorsUntilDeadline = async (call: string, limits: Limits) => {
+  await new Promise((r) => setTimeout(r, Math.max(0, limits.deadline! - Date.now())));
+  throw new ClusterError(call === 'patchRegistryConfig' ? 'patch imageregistry Config cluster' : call, 500, 'Internal error occurred: failed calling webhook', 'InternalError');
+};
+
+const cases: Array<{ name: string; storage: Partial<RegistryRequest>; answer: (call: string, limits: Limits) => Promise<unknown>; expect: RegExp; timeout: boolean }> = [
+  { name: 'a patch the server never answers', storage: { storage: 'emptyDir' }, answer: hangs, expect: /^Image registry not configured before registry-timeout: patch imageregistry Config cluster: no answer from the API server\.$/, timeout: true },
+  { name: 'a patch answered 500 until the deadline', storage: { storage: 'emptyDir' }, answer: errorsUntilDeadline, expect: /^Image registry not configured before registry-timeout: patch imageregistry Config cluster failed: HTTP 500 InternalError: Internal error occurred: failed calling webhook\.$/, timeout: true },
+  { name: 'a claim read the server never answers', storage: { storage: 'pvc', size: '10Gi' }, answer: hangs, expect: /registry-timeout: read PersistentVolumeClaim openshift-image-registry\/image-registry-storage: no answer/, timeout: true },
+  { name: 'a claim create the server never answers', storage: { storage: 'pvc', size: '10Gi' }, answer: (call, limits) => (call === 'readPvc' ? Promise.resolve(undefined) : hangs(call, limits)), expect: /registry-timeout: create PersistentVolumeClaim openshift-image-registry\/image-registry-storage: no answer/, timeout: true },
+  { name: 'a patch refused before the deadline stays an error', storage: { storage: 'emptyDir' }, answer: () => Promise.reject(new ClusterError('patch imageregistry Config cluster', 422, 'spec.storage: Invalid value', 'Invalid')), expect: /HTTP 422 Invalid/, timeout: false },
+];
+for (const c of cases) {
+  test(`registry calls within registry-timeout: ${c.name}`, async () => {
+    const deadline = Date.now() + 150;
+    const { gateway, seen } = fakeGateway(c.answer);
+    const configured = configureRegistry(gateway, request(c.storage), removed, { dryRun: false, log: silentLog, deadline });
+    const error = await configured.then(() => assert.fail('configured'), (e: unknown) => e as Error);
+    assert.match(error.message, c.expect);
+    assert.equal(error instanceof DeadlineError, c.timeout, `${error.name}: ${error.message}`);
+    assert.ok(seen.length > 0 && seen.every(([, limits]) => limits.deadline === deadline && limits.signal instanceof AbortSignal), 'every call got the deadline and a signal');
+  });
+}
+
+test('registry calls within registry-timeout: none is made once the deadline has passed', async () => {
+  const { gateway, seen } = fakeGateway(hangs);
+  await assert.rejects(configureRegistry(gateway, request({ storage: 'emptyDir' }), removed, { dryRun: false, log: silentLog, deadline: Date.now() - 1 }), (e: Error) => e instanceof DeadlineError && /patch imageregistry Config cluster not attempted/.test(e.message));
+  assert.equal(seen.length, 0);
+});

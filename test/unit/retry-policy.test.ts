@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ClusterError } from '../../src/cluster/errors.ts';
-import { CONNECTED, failureCause, inAuthGrace, isRetryable, nextConnectionState, RETRY, retryBudgetMs } from '../../src/cluster/retry-policy.ts';
+import { CONNECTED, failureCause, inAuthGrace, isRetryable, nextConnectionState, nextRefusalStreak, NO_REFUSALS, refusalIsFinal, RETRY, retryBudgetMs } from '../../src/cluster/retry-policy.ts';
 
 const http = (status: number) => new ClusterError('read x', status, 'refused');
 const refused = Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
@@ -86,4 +86,23 @@ test('the retry budget of one call: its own, first contact, and the caller deadl
   assert.equal(retryBudgetMs({ retryForMs: 120_000, everConnected: false, now: 0 }), RETRY.firstContactMs);
   assert.equal(retryBudgetMs({ retryForMs: 120_000, everConnected: true, now: 1000, deadline: 4000 }), 3000);
   assert.equal(retryBudgetMs({ retryForMs: 120_000, everConnected: true, now: 5000, deadline: 4000 }), 0, 'past the deadline: one attempt, no retry');
+});
+
+test('an informer\'s refusals are final only several in a row and over the grace; any other failure starts again', () => {
+  const table: Array<{ name: string; steps: Array<[unknown, number]>; final: boolean }> = [
+    { name: 'one refusal', steps: [[http(403), 0]], final: false },
+    { name: 'three refusals within the grace', steps: [[http(403), 0], [http(403), 1000], [http(401), 2000]], final: false },
+    { name: 'two refusals over the grace', steps: [[http(403), 0], [http(403), RETRY.refusalFinalMs]], final: false },
+    { name: 'three refusals over the grace', steps: [[http(403), 0], [http(403), 5000], [http(403), RETRY.refusalFinalMs]], final: true },
+    { name: '401 and 403 alike', steps: [[http(401), 0], [http(403), 5000], [http(401), RETRY.refusalFinalMs]], final: true },
+    { name: 'a lost connection in between', steps: [[http(403), 0], [http(403), 5000], [refused, 6000], [http(403), 7000], [http(403), 8000], [http(403), RETRY.refusalFinalMs]], final: false },
+    { name: 'a 503 in between', steps: [[http(403), 0], [http(503), 5000], [http(403), 6000], [http(403), RETRY.refusalFinalMs]], final: false },
+    { name: 'a refusal of a watch (statusCode)', steps: [[Object.assign(new Error('Forbidden'), { statusCode: 403 }), 0], [http(403), 5000], [http(403), RETRY.refusalFinalMs]], final: true },
+  ];
+  for (const row of table) {
+    let streak = NO_REFUSALS;
+    for (const [error, at] of row.steps) streak = nextRefusalStreak(streak, error, at);
+    assert.equal(refusalIsFinal(streak, row.steps.at(-1)![1]), row.final, row.name);
+  }
+  assert.equal(RETRY.refusalFinalCount, 3);
 });
