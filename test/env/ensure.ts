@@ -1,6 +1,7 @@
-// The control plane binaries the integration tests, the demo and the benchmark run: etcd,
-// kube-apiserver and kube-controller-manager built from their Go modules through the wrapper
-// modules in test/env/go/ (DOMAIN 8), once per machine and version, cached outside the repo.
+// The binaries the integration tests, the demo and the benchmark run: etcd, kube-apiserver and
+// kube-controller-manager (the control plane), the kubelet and a fake CRI runtime (real machines,
+// kubelet.ts), built from their Go modules through the wrapper modules in test/env/go/ (DOMAIN 8),
+// once per machine and version, cached outside the repo.
 //   node test/env/ensure.ts [current|oldest|all]   builds what is missing (default: current)
 // ensureBinaries() builds on first use, so `npm run demo` on a fresh clone needs no other step.
 import { spawn, spawnSync } from 'node:child_process';
@@ -12,6 +13,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface Binaries { apiserver: string; controllerManager: string; etcd: string; kubeVersion: string }
+
+/** A real machine's binaries: the kubelet and the fake CRI runtime it talks to (kubelet.ts). */
+export interface NodeBinaries { kubelet: string; fakeRuntime: string; kubeVersion: string }
 
 /**
  * `current`: what OpenShift 4.21 runs (Kubernetes 1.34). `oldest`: the oldest supported,
@@ -49,6 +53,10 @@ interface Component {
   ldflags(version: string): string[];
   /** what the first build costs, measured on a 2-core machine (shown while it runs) */
   estimate: string;
+  /** what it is for, in the build's messages */
+  role: string;
+  /** files of the wrapper module the build compiles (hashed with go.mod and go.sum) */
+  sources?: string[];
 }
 
 function kubeComponent(module: string, commands = ['kube-apiserver', 'kube-controller-manager']): Component {
@@ -66,6 +74,21 @@ function kubeComponent(module: string, commands = ['kube-apiserver', 'kube-contr
       ]);
     },
     estimate: 'about 7 minutes on 2 cores, measured',
+    role: 'control plane',
+  };
+}
+
+/**
+ * The kubelet of the leg's k8s.io/kubernetes, and fake-cri: the fake CRI runtime kubemark's
+ * hollow nodes use, served on a unix socket by the wrapper module's own small main (fake-cri/).
+ */
+function nodeComponent(module: string): Component {
+  return {
+    ...kubeComponent(module, ['kubelet']),
+    packages: { 'k8s.io/kubernetes/cmd/kubelet': 'kubelet', 'ofi.test/kube/fake-cri': 'fake-cri' },
+    sources: ['fake-cri/main.go'],
+    estimate: 'about 1.5 minutes on 2 cores after the control plane\'s build, measured',
+    role: 'nodes',
   };
 }
 
@@ -76,6 +99,7 @@ const ETCD: Component = {
   packages: { 'go.etcd.io/etcd/server/v3': 'etcd' },
   ldflags: () => [],
   estimate: 'about 2.5 minutes on 2 cores, measured',
+  role: 'control plane',
 };
 
 /** The path of each binary of the leg, building whatever is missing. */
@@ -91,6 +115,13 @@ export async function ensureBinaries(leg: Leg = currentLeg()): Promise<Binaries>
     etcd: join(etcdDir, 'etcd'),
     kubeVersion: moduleVersion(kube),
   };
+}
+
+/** The kubelet and fake runtime of the leg (real machines for the tests, the demo and the benchmark). */
+export async function ensureNodeBinaries(leg: Leg = currentLeg()): Promise<NodeBinaries> {
+  const node = nodeComponent(LEGS[leg].kube);
+  const dir = await ensureComponent(node);
+  return { kubelet: join(dir, 'kubelet'), fakeRuntime: join(dir, 'fake-cri'), kubeVersion: moduleVersion(node) };
 }
 
 /** kubectl of the current leg, for the benchmark's shell loops; KUBECTL_BIN points at another. */
@@ -126,18 +157,20 @@ async function ensureComponent(c: Component): Promise<string> {
   const dir = join(GO_DIR, c.module);
   const go = goBinary();
   const hash = createHash('sha256')
-    .update(readFileSync(join(dir, 'go.mod'))).update(readFileSync(join(dir, 'go.sum')))
+    .update(readFileSync(join(dir, 'go.mod'))).update(readFileSync(join(dir, 'go.sum')));
+  for (const source of c.sources ?? []) hash.update(source).update(readFileSync(join(dir, source)));
+  const digest = hash
     .update(c.ldflags(version).join(' ')).update(go.version)
     .digest('hex').slice(0, 10);
   const name = `${c.name}-${version}`;
-  const target = join(cacheDir(), 'bin', `${name}-${hash}`);
+  const target = join(cacheDir(), 'bin', `${name}-${digest}`);
   const binaries = Object.values(c.packages);
   if (binaries.every((b) => executable(join(target, b)))) return target;
 
   const what = `${binaries.join(' and ')} ${version}`;
   const t0 = Date.now();
-  console.log(`control plane: building ${what} from Go modules (first use on this machine: ${c.estimate}); cache ${target}`);
-  const heartbeat = setInterval(() => console.log(`control plane: still building ${what} (${Math.round((Date.now() - t0) / 1000)}s)`), 60_000);
+  console.log(`${c.role}: building ${what} from Go modules (first use on this machine: ${c.estimate}); cache ${target}`);
+  const heartbeat = setInterval(() => console.log(`${c.role}: still building ${what} (${Math.round((Date.now() - t0) / 1000)}s)`), 60_000);
   try {
     await mkdir(join(cacheDir(), 'bin'), { recursive: true });
     const out = await mkdtemp(join(cacheDir(), 'bin', `.${name}-`));
@@ -153,7 +186,7 @@ async function ensureComponent(c: Component): Promise<string> {
   } finally {
     clearInterval(heartbeat);
   }
-  console.log(`control plane: built ${what} in ${Math.round((Date.now() - t0) / 1000)}s`);
+  console.log(`${c.role}: built ${what} in ${Math.round((Date.now() - t0) / 1000)}s`);
   return target;
 }
 
@@ -208,7 +241,8 @@ if (import.meta.main) {
     for (const leg of legs) {
       if (!(leg in LEGS)) throw new Error(`unknown leg ${leg}: expected current, oldest or all`);
       const found = await ensureBinaries(leg);
-      console.log(`ensure: ${leg} leg, Kubernetes ${found.kubeVersion}: ${found.apiserver}, ${found.controllerManager}, ${found.etcd}`);
+      const node = await ensureNodeBinaries(leg);
+      console.log(`ensure: ${leg} leg, Kubernetes ${found.kubeVersion}: ${found.apiserver}, ${found.controllerManager}, ${found.etcd}, ${node.kubelet}, ${node.fakeRuntime}`);
     }
   } catch (e) {
     console.error(`ensure: ${(e as Error).message}`);
