@@ -34,8 +34,8 @@ export interface LoadedKubeConfig {
  * the file that holds them (refused in the input, which has none). Unlike
  * KubeConfig.loadFromDefault it never falls back to http://localhost:8080.
  */
-export function loadKubeConfig(input: string, context: string, env: NodeJS.ProcessEnv = process.env): LoadedKubeConfig {
-  const files = locate(input, env);
+export function loadKubeConfig(input: string, context: string, env: NodeJS.ProcessEnv = process.env, file?: string): LoadedKubeConfig {
+  const files = locate(input, env, file);
   const source = files.map((f) => f.source).join(', ');
   const documents = files.flatMap(({ text, source, folder }): KubeconfigDocument[] => {
     // kubectl reads an empty file as an empty config; an empty input is not this far.
@@ -80,11 +80,16 @@ export function loadKubeConfig(input: string, context: string, env: NodeJS.Proce
 }
 
 /**
- * The input; else every file KUBECONFIG lists that exists (kubectl skips empty and missing
- * entries, and then does not look at ~/.kube/config); else ~/.kube/config.
+ * The input; else the one file given (the CLI's --kubeconfig, like kubectl's: that file alone,
+ * whatever its name holds, ':' included); else every file KUBECONFIG lists that exists (kubectl
+ * skips empty and missing entries, and then does not look at ~/.kube/config); else ~/.kube/config.
  */
-function locate(input: string, env: NodeJS.ProcessEnv): Array<{ text: string; source: string; folder: string | undefined }> {
+function locate(input: string, env: NodeJS.ProcessEnv, file: string | undefined): Array<{ text: string; source: string; folder: string | undefined }> {
   if (input.trim() !== '') return [{ text: input, source: "the 'kubeconfig' input", folder: undefined }];
+  if (file !== undefined) {
+    if (!existsSync(file)) throw new InputError('kubeconfig', `file ${file} does not exist`, ACCEPTED);
+    return [{ text: readFileSync(file, 'utf8'), source: file, folder: dirname(resolve(file)) }];
+  }
   const listed = (env.KUBECONFIG ?? '').split(delimiter).filter((p) => p !== '');
   const candidates = listed.length ? [...new Set(listed)] : [join(env.HOME ?? homedir(), '.kube', 'config')];
   const found = candidates.filter((path) => existsSync(path));

@@ -29,7 +29,7 @@ export interface ShellHooks {
 export interface RunOptions extends RenewalOptions {
   /** Keep approving until the signal aborts, instead of finishing the install. */
   readonly watch?: boolean;
-  /** A kubeconfig file to load when the kubeconfig input is empty (before KUBECONFIG and ~/.kube/config). */
+  /** The one kubeconfig file to load when the kubeconfig input is empty (instead of KUBECONFIG and ~/.kube/config, as kubectl --kubeconfig). */
   readonly kubeconfigFile?: string;
 }
 
@@ -51,8 +51,7 @@ export async function execute(read: InputReader, shell: ShellHooks, options: Run
   try {
     if (read('kubeconfig').trim()) shell.registerSecret(read('kubeconfig').trim());
     settings = parseSettings(read);
-    const env = options.kubeconfigFile ? { ...process.env, KUBECONFIG: options.kubeconfigFile } : process.env;
-    const kubeconfig = loadKubeConfig(settings.kubeconfig, settings.context, env);
+    const kubeconfig = loadKubeConfig(settings.kubeconfig, settings.context, process.env, options.kubeconfigFile);
     for (const secret of kubeconfig.secrets) shell.registerSecret(secret);
     for (const warning of kubeconfig.warnings) log.warning(warning);
     kubeconfigText = kubeconfig.config.exportConfig();

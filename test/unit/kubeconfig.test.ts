@@ -175,3 +175,14 @@ test('a password in the server URL is a secret, masked in gateway.server and in 
   assert.match(error.message, /cannot reach the API server at https:\/\/\*\*\*@127\.0\.0\.1:1 /);
   assert.ok(!error.message.includes('Serv3r-Passw0rd') && !error.message.includes('admin:'), error.message);
 });
+
+test('the CLI\'s --kubeconfig is that one file, a ":" in its name included; KUBECONFIG is then not read', () => {
+  const dir = join(root, 'with:colon');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'config');
+  writeFileSync(path, stringify(kubeconfig({ 'certificate-authority-data': CA_DATA }, { token: 'abc' })));
+  const other = kubeconfigFile(kubeconfig({ 'certificate-authority-data': CA_DATA }, { token: 'other' }, { 'current-context': 'nope' }));
+  const loaded = loadKubeConfig('', '', fromFiles(other), path);
+  assert.equal(loaded.source, path);
+  assert.throws(() => loadKubeConfig('', '', fromFiles(other), join(dir, 'missing')), inputError(/missing does not exist/));
+});
