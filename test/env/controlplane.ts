@@ -26,6 +26,10 @@ export interface ControlPlane {
   action: KubeClient;
   actionToken: string;
   adminToken: string;
+  /** A token of the node-bootstrapper service account, for real kubelets' bootstrap kubeconfigs (kubelet.ts). */
+  bootstrapToken: string;
+  /** The CSR signer's CA: it issues kubelet certificates, and the API server trusts it for client certificates. */
+  signerCaPem: string;
   /** Temp dir holding certificates, kubeconfigs, etcd data and the logs (etcd.log, kube-apiserver.log, kube-controller-manager.log). */
   dir: string;
   /** The Kubernetes version the API server reports (`/version` gitVersion), and the leg it belongs to. */
@@ -142,9 +146,10 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
 
     const adminId: Identity = { token: randomToken(), user: 'admin', groups: ['system:masters'] };
     const actionId: Identity = { token: randomToken(), user: ACTION_USER, groups: ACTION_GROUPS };
+    const bootstrapId: Identity = { token: randomToken(), ...NODE_BOOTSTRAPPER };
     const [pki] = await Promise.all([
       makePki(dir),
-      writeFile(join(dir, 'tokens.csv'), [adminId, actionId].map((id, i) => `${id.token},${id.user},uid-${i},"${id.groups.join(',')}"\n`).join(''), { mode: 0o600 }),
+      writeFile(join(dir, 'tokens.csv'), [adminId, actionId, bootstrapId].map((id, i) => `${id.token},${id.user},uid-${i},"${id.groups.join(',')}"\n`).join(''), { mode: 0o600 }),
       etcdStarted,
     ]);
     const tEtcd = Date.now();
@@ -156,6 +161,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       `--cert-dir=${join(dir, 'pki')}`,
       `--tls-cert-file=${pki.servingCert}`, `--tls-private-key-file=${pki.servingKey}`,
       `--token-auth-file=${join(dir, 'tokens.csv')}`,
+      // Client certificates the CSR signer issues authenticate, as on a cluster (real kubelets).
+      `--client-ca-file=${pki.signerCert}`,
       // As OpenShift: nodes are authorized by the Node authorizer (no RBAC binding for
       // system:nodes), and NodeRestriction limits each to its own Node and, since 1.31, to kubelet
       // CSRs for its own name.
@@ -226,6 +233,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     };
     return {
       url, caPem: pki.caPem, version, leg, admin, action, actionToken: actionId.token, adminToken: adminId.token, dir, timings,
+      bootstrapToken: bootstrapId.token, signerCaPem: await readFile(pki.signerCert, 'utf8'),
       kubeconfig, writeKubeconfig,
       async restartApiServer() {
         await terminate(procs.apiserver, APISERVER_GRACE_MS);
