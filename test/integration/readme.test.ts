@@ -10,7 +10,7 @@
 // fails here. Blocks without the marker (installation, systemd, oc commands) are not run; their
 // flags are checked against --help by test/unit/docs.test.ts.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { objectPath, PATHS } from '../../src/cluster/paths.ts';
@@ -24,7 +24,8 @@ const CONFIG = PATHS.registryConfig;
 const PVCS = PATHS.registryPvcs;
 
 const runnable = new Map<string, string>();
-for (const block of fencedBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'))) {
+const DOC_FILES = ['README.md', 'CONTRIBUTING.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+for (const block of DOC_FILES.flatMap((file) => fencedBlocks(readFileSync(join(ROOT, file), 'utf8')))) {
   const name = /^# runnable-example: (\S+)\n/.exec(block.text)?.[1];
   if (block.lang === 'sh' && name) {
     assert.ok(!runnable.has(name), `two README examples are named ${name}`);
@@ -60,7 +61,7 @@ before(async () => {
 /** Runs the example in a directory of its own (under the bed's, removed with it). */
 async function runExample(name: string): Promise<ProcessRun & { dir: string }> {
   const block = runnable.get(name);
-  assert.ok(block, `README.md has no sh block marked "# runnable-example: ${name}"`);
+  assert.ok(block, `no page of the docs has an sh block marked "# runnable-example: ${name}"`);
   const dir = mkdtempSync(join(bed.dir, `readme-${name}-`));
   const env = { PATH: process.env.PATH ?? '', HOME: dir, OFI_NODE: process.execPath, OFI_CLI: CLI, OFI_KUBECONFIG: bed.cp.writeKubeconfig('action') };
   return { ...(await runProcess('bash', ['-c', toScript(block)], { cwd: dir, env })), dir };

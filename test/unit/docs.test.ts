@@ -1,11 +1,12 @@
-// The README and examples/ against the code: every YAML example parses, uses only inputs and
-// outputs that action.yml declares and only flags that `--help` lists, the examples/ files are
-// shown verbatim in the README, and the troubleshooting section covers every refusal reason and
+// The docs (README, CONTRIBUTING, SECURITY, docs/) and examples/ against the code: every YAML
+// example parses, uses only inputs and outputs that action.yml declares and only flags that
+// `--help` lists, the examples/ files are shown verbatim in a page, every relative link leads to a
+// file and heading that exist, and the troubleshooting page covers every refusal reason and
 // every failure message. Each check also asserts it found something, so an empty match fails.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
 import { test } from 'node:test';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { REASONS } from '../../src/csr/policy.ts';
@@ -13,9 +14,10 @@ import { fencedBlocks } from './markdown.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
-const readme = read('README.md');
-
-const readmeBlocks = fencedBlocks(readme);
+/** The documentation: the README (the front page), the pages beside it and under docs/. */
+const DOC_FILES = ['README.md', 'CONTRIBUTING.md', 'SECURITY.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const docs = DOC_FILES.map((file) => ({ file, text: read(file) }));
+const readmeBlocks = docs.flatMap(({ file, text }) => fencedBlocks(text).map((block) => ({ ...block, file })));
 const exampleFiles = readdirSync(join(root, 'examples')).sort();
 const isYamlFile = (name: string) => /\.ya?ml$/.test(name);
 
@@ -35,7 +37,7 @@ function parseYamlSource(where: string, text: string): YamlSource {
 
 const yamlSources = (): YamlSource[] => [
   ...exampleFiles.filter(isYamlFile).map((name) => parseYamlSource(`examples/${name}`, read(`examples/${name}`))),
-  ...readmeBlocks.filter((b) => b.lang === 'yaml').map((b) => parseYamlSource(`README.md line ${b.line}`, b.text)),
+  ...readmeBlocks.filter((b) => b.lang === 'yaml').map((b) => parseYamlSource(`${b.file} line ${b.line}`, b.text)),
 ];
 
 function walk(value: unknown, visit: (node: Record<string, unknown>) => void): void {
@@ -61,16 +63,16 @@ const usesThisAction = (uses: unknown) => typeof uses === 'string' && /(^|\/)ope
 test('every YAML example parses: examples/, the README yaml blocks, the CI workflow', () => {
   const sources = yamlSources();
   assert.ok(exampleFiles.filter(isYamlFile).length >= 4, `expected at least 4 YAML files in examples/, found ${exampleFiles.join(', ')}`);
-  assert.ok(readmeBlocks.filter((b) => b.lang === 'yaml').length >= 8, 'expected the README to show at least 8 yaml blocks');
+  assert.ok(readmeBlocks.filter((b) => b.lang === 'yaml').length >= 8, 'expected the docs to show at least 8 yaml blocks');
   assert.ok(sources.every((s) => s.docs.length > 0 && s.docs.every((d) => d !== null && typeof d === 'object')), 'every YAML example is a mapping or a list');
   for (const workflow of readdirSync(join(root, '.github/workflows'))) parseYamlSource(workflow, read(`.github/workflows/${workflow}`));
 });
 
-test('every file in examples/ is shown verbatim in a README code block', () => {
+test('every file in examples/ is shown verbatim in a code block of the docs', () => {
   assert.ok(exampleFiles.length >= 5, 'examples/ holds the pipelines, the Tekton Task and the systemd unit');
   const shown = new Set(readmeBlocks.map((b) => b.text));
   for (const name of exampleFiles) {
-    assert.ok(shown.has(read(`examples/${name}`)), `examples/${name} differs from every README code block: copy it into the README unchanged`);
+    assert.ok(shown.has(read(`examples/${name}`)), `examples/${name} differs from every code block of the docs: copy it into the page that explains it, unchanged`);
   }
 });
 
@@ -183,10 +185,12 @@ test('every --flag given to the CLI in the README and examples/ is an option of 
     texts.push([`examples/${name}`, isYamlFile(name) ? strings(parseYamlSource(name, text).docs).join('\n') : text]);
   }
   for (const block of readmeBlocks) {
-    texts.push([`README.md line ${block.line}`, block.lang === 'yaml' ? strings(parseYamlSource('README', block.text).docs).join('\n') : block.text]);
+    texts.push([`${block.file} line ${block.line}`, block.lang === 'yaml' ? strings(parseYamlSource(block.file, block.text).docs).join('\n') : block.text]);
   }
-  const prose = readme.replace(/^```[\s\S]*?^```$/gm, '');
-  for (const [, code] of prose.matchAll(/`([^`\n]+)`/g)) texts.push(['README.md inline code', code!]);
+  for (const { file, text } of docs) {
+    const prose = text.replace(/^```[\s\S]*?^```$/gm, '');
+    for (const [, code] of prose.matchAll(/`([^`\n]+)`/g)) texts.push([`${file} inline code`, code!]);
+  }
 
   let commands = 0;
   const used = new Set<string>();
@@ -211,12 +215,9 @@ test('every --flag given to the CLI in the README and examples/ is an option of 
   assert.deepEqual(cliFlags('ExecStart=/usr/local/bin/openshift-finish-install --watch').flags, ['--watch']);
 });
 
-/** The README from `## Troubleshooting` to the next `## ` heading. */
+/** The troubleshooting page (docs/troubleshooting.md). */
 function troubleshooting(): string {
-  const start = readme.indexOf('\n## Troubleshooting');
-  assert.ok(start >= 0, 'README has a Troubleshooting section');
-  const end = readme.indexOf('\n## ', start + 1);
-  return readme.slice(start, end < 0 ? undefined : end);
+  return read('docs/troubleshooting.md');
 }
 
 test('the troubleshooting table has a row for every refused-csrs reason code', () => {
@@ -224,7 +225,7 @@ test('the troubleshooting table has a row for every refused-csrs reason code', (
   const codes = Object.keys(REASONS);
   assert.ok(codes.length >= 15, 'read the reason codes of src/csr/policy.ts');
   const missing = codes.filter((code) => !rows.some((row) => row.includes(`\`${code}\``)));
-  assert.deepEqual(missing, [], 'reason codes without a row in the README troubleshooting table');
+  assert.deepEqual(missing, [], 'reason codes without a row in the docs/troubleshooting.md table');
 });
 
 const srcText = (dir: string): string =>
@@ -249,6 +250,7 @@ const FAILURES = {
     'sets both insecure-skip-tls-verify and a certificate authority',
     'with interactiveMode: Always, which needs a terminal',
     'without as',
+    'does not exist',
   ],
   deadlines: ['Nodes not Ready with serving certificates after', 'ClusterOperators not stable for', 'Image registry not ready after registry-timeout', 'Install not complete within operators-timeout'],
   completion: [
@@ -285,12 +287,47 @@ test('the troubleshooting table covers every failure message', () => {
   const src = srcText('src');
   const section = troubleshooting();
   const fragments = Object.values(FAILURES).flat();
-  assert.deepEqual(fragments.filter((f) => !src.includes(f)), [], 'fragments no longer in src/: update FAILURES and the README');
-  assert.deepEqual(fragments.filter((f) => !section.includes(f)), [], 'failure messages missing from the README troubleshooting section');
+  assert.deepEqual(fragments.filter((f) => !src.includes(f)), [], 'fragments no longer in src/: update FAILURES and docs/troubleshooting.md');
+  assert.deepEqual(fragments.filter((f) => !section.includes(f)), [], 'failure messages missing from docs/troubleshooting.md');
   for (const status of ['HTTP 401', 'HTTP 403']) assert.ok(section.includes(status), `README explains ${status}`);
   assert.ok(src.includes('HTTP ${status}'), 'API errors are reported as HTTP <status>');
   // A new kubeconfig or deadline failure needs a row too: these counts change with the code.
   const kubeconfigErrors = ['src/cluster/kubeconfig.ts', 'src/cluster/kubeconfig-checks.ts'].map(read).join('\n');
   assert.equal([...kubeconfigErrors.matchAll(/new InputError\(/g)].length, FAILURES.kubeconfig.length, 'kubeconfig errors in src/cluster/kubeconfig.ts and kubeconfig-checks.ts');
   assert.equal([...srcText('src/finish').matchAll(/new DeadlineError\(/g)].length, FAILURES.deadlines.length, 'deadline failures in src/finish/');
+});
+
+/** GitHub's anchor of a heading: lower case, punctuation but '-' and '_' dropped, spaces as '-'. */
+export const headingAnchor = (heading: string): string => heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\- _]/gu, '').replace(/ /g, '-');
+
+/** The relative links of a Markdown text (outside code), with the anchors its headings make. */
+function linksOf(text: string): { links: string[]; anchors: Set<string> } {
+  const prose = text.replace(/^```[\s\S]*?^```[ \t]*$/gm, '');
+  const links = [...prose.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!).filter((l) => !/^[a-z]+:/i.test(l));
+  const anchors = new Set([...prose.matchAll(/^#{1,6} (.+)$/gm)].map((m) => headingAnchor(m[1]!)));
+  return { links, anchors };
+}
+
+function brokenLinks(files: ReadonlyArray<{ file: string; text: string }>, exists: (path: string) => boolean, textOf: (path: string) => string | undefined): string[] {
+  const broken: string[] = [];
+  for (const { file, text } of files) {
+    for (const link of linksOf(text).links) {
+      const [path, anchor] = link.split('#') as [string, string | undefined];
+      const target = path === '' ? file : normalize(join(dirname(file), path));
+      if (path !== '' && !exists(target)) broken.push(`${file}: ${link} (no ${target})`);
+      else if (anchor !== undefined && target.endsWith('.md') && !linksOf((path === '' ? text : textOf(target)) ?? '').anchors.has(anchor)) broken.push(`${file}: ${link} (no heading #${anchor} in ${target})`);
+    }
+  }
+  return broken;
+}
+
+test('every relative link in the docs leads to a file, and to a heading of it when it names one', () => {
+  const onDisk = (path: string) => existsSync(join(root, path));
+  const textOf = (path: string) => (path.endsWith('.md') && onDisk(path) ? read(path) : undefined);
+  assert.deepEqual(brokenLinks(docs, onDisk, textOf), []);
+  const count = docs.reduce((n, d) => n + linksOf(d.text).links.length, 0);
+  assert.ok(count >= 30, `expected at least 30 relative links, found ${count}`);
+  // the check itself: a missing file and a missing heading are found
+  const sample = [{ file: 'docs/a.md', text: '# A\n\n[x](../README.md#no-such-heading) [y](missing.md) [z](#a) [w](../README.md#usage)' }];
+  assert.deepEqual(brokenLinks(sample, onDisk, textOf), ['docs/a.md: ../README.md#no-such-heading (no heading #no-such-heading in README.md)', 'docs/a.md: missing.md (no docs/missing.md)']);
 });

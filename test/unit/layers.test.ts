@@ -1,7 +1,7 @@
 // The shape of src/, checked: imports go one way (entry points -> the action and CLI shells -> shell -> finish -> report/service
 // -> the domain folders -> cluster -> settings -> net and the small shared modules), only
 // src/cluster talks to @kubernetes/client-node, no file is over 300 lines and no class has
-// more than 12 fields. The README's development section draws the same layers.
+// more than 12 fields. CONTRIBUTING.md's layout section draws the same layers.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
@@ -69,10 +69,10 @@ test('layers: the class field count sees fields (the check above can fail)', () 
   assert.equal(fields.length, 3);
 });
 
-test('layers: the README draws every folder of src/, in the order of the layers', () => {
-  const readme = readFileSync(join(SRC, '../README.md'), 'utf8');
+test('layers: CONTRIBUTING.md draws every folder of src/, in the order of the layers', () => {
+  const readme = readFileSync(join(SRC, '../CONTRIBUTING.md'), 'utf8');
   const drawing = /### Layout[\s\S]*?```text\n([\s\S]*?)```/.exec(readme)?.[1];
-  assert.ok(drawing, 'README.md has a "### Layout" section with a text drawing');
+  assert.ok(drawing, 'CONTRIBUTING.md has a "### Layout" section with a text drawing');
   const folders = [...new Set(sources.map((f) => unitOf(f.path)))].filter((unit) => !unit.endsWith('.ts'));
   const positions = folders.map((unit) => ({ unit, at: drawing.indexOf(`src/${unit}/`) }));
   assert.deepEqual(positions.filter((p) => p.at < 0).map((p) => p.unit), [], 'every folder is drawn');
