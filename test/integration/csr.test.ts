@@ -43,7 +43,7 @@ test('two workers join, each approved in two phases, and go Ready; a late machin
   assert.match(run.stdout, /approved serving CSR csr-\S+ for a-worker-late/);
   assert.match(run.stdout, /node a-worker-late is Ready/);
   assert.doesNotMatch(run.stdout, /BEGIN CERTIFICATE|PRIVATE KEY/);
-  assert.match(run.summary, /a-worker-late/);
+  assert.match(run.summaryText, /a-worker-late/);
   // The kubelets joined as system:node:<name> with only the Node authorizer: no binding names them.
   const bindings = await bed.cp.admin.request('GET', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings');
   const nodeSubjects = bindings.items.flatMap((b: { subjects?: { name: string }[] }) => b.subjects ?? []).filter((s: { name: string }) => /^system:node(s|:)/.test(s.name));
@@ -90,7 +90,7 @@ test('a listed machine that never boots gives result timeout, naming it and what
   const nodes = run.json('nodes');
   assert.deepEqual(nodes.find((n) => n.name === 'd-worker-0'), { name: 'd-worker-0', ready: true, clientApproved: true, servingIssued: true, clientCertificates: 1 });
   assert.deepEqual(nodes.find((n) => n.name === 'd-ghost'), { name: 'd-ghost', ready: false, clientApproved: false, servingIssued: false, clientCertificates: 0 });
-  assert.match(run.summary, /timeout/);
+  assert.match(run.summaryText, /timeout/);
   const notReady = JSON.parse(run.diagnostics['nodes-not-ready.json']!);
   assert.deepEqual(notReady.map((n: { node: string }) => n.node), ['d-ghost']);
   assert.match(notReady[0].lacks, /no client CSR seen/);
@@ -139,7 +139,7 @@ test('forged requests stay Pending, are reported with their reason, and never de
   }
   assert.ok(!refused.some((r) => r.name === clusterAdmin), 'another signer is ignored, not refused');
   assert.deepEqual(await conditionTypes(clusterAdmin), [], 'cluster-admin client certificate never approved');
-  assert.match(run.summary, /wrong-requester/);
+  assert.match(run.summaryText, /wrong-requester/);
 });
 
 test('dry-run approves nothing and reports the same set a real run approves', { timeout: 180_000 }, async () => {

@@ -84,10 +84,10 @@ test('nodes-timeout with a machine that never boots, a degraded operator and no 
     assert.match(unstable[0]!.message, /prometheus-k8s rollout stuck/);
     assert.deepEqual(run.json('registry'), { managementState: 'Managed', storage: 'emptyDir', claim: '', rolloutStrategy: 'RollingUpdate', replicas: 1, ready: true, changed: true });
     // The summary tells the same story.
-    assert.match(run.summary, /d-worker-1/);
-    assert.match(run.summary, /\| monitoring \| True \| False \| True \| .*prometheus-k8s rollout stuck/);
-    assert.match(run.summary, /also: ClusterOperators not stable: monitoring/);
-    assert.match(run.summary, /### Timeline[\s\S]*\| \+\d+\.\ds \| d-worker-0: client approved \|/, 'offsets in tenths of a second');
+    assert.match(run.summaryText, /d-worker-1/);
+    assert.match(run.summaryText, /\| monitoring \| True \| False \| True \| .*prometheus-k8s rollout stuck/);
+    assert.match(run.summaryText, /also: ClusterOperators not stable: monitoring/);
+    assert.match(run.summaryText, /### Timeline[\s\S]*\| \+\d+\.\ds \| d-worker-0: client approved \|/, 'offsets in tenths of a second');
 
     // The forbidden diagnostics read: listed as not readable with the rule, never retried.
     const notReadable = JSON.parse(run.diagnostics['not-readable.json']!);

@@ -13,6 +13,8 @@ import { INPUTS } from '../../src/settings/inputs.ts';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../env/controlplane.ts';
 import { killStartedProcesses, startProcess, type ProcessOptions, type ProcessRun, type RunningProcess } from '../env/process.ts';
 import { startInstall, type InstallOptions, type SimulatedInstall } from '../sim/install.ts';
+import { untilObserved } from '../env/until.ts';
+import { readableSummary } from '../unit/markdown.ts';
 
 export const BUNDLE = new URL('../../dist/index.js', import.meta.url).pathname;
 export const CLI = new URL('../../dist/cli.js', import.meta.url).pathname;
@@ -47,7 +49,10 @@ export interface ActionRun {
   stdout: string;
   stderr: string;
   outputs: Record<string, string>;
+  /** The job summary's Markdown source, as written. */
   summary: string;
+  /** The job summary as a person reads it rendered (test/unit/markdown.ts readableSummary). */
+  summaryText: string;
   /** The files of the diagnostics folder, by name, when the run wrote one. */
   diagnostics: Record<string, string>;
   json<K extends keyof JsonOutputs>(name: K): JsonOutputs[K];
@@ -121,6 +126,7 @@ function actionRun(run: ProcessRun, outputText: string, summary: string): Action
     stderr: run.stderr,
     outputs,
     summary,
+    summaryText: readableSummary(summary),
     diagnostics,
     json: (name) => {
       if (!(name in outputs)) throw new Error(`output ${name} not set; stdout:\n${run.stdout}`);
@@ -222,4 +228,22 @@ export function csrTestBed() {
   const conditionTypes = async (name: string): Promise<string[]> => ((await readCsr(name)).status?.conditions ?? []).map((c: { type: string }) => c.type);
   const nodeInputs = (lines: string[], extra: Record<string, string> = {}) => ({ nodes: lines.join('\n'), 'wait-for-operators': 'false', 'nodes-timeout': '90s', ...extra });
   return { bed, install, readCsr, conditionTypes, nodeInputs };
+}
+
+/**
+ * For a scripted step that the action must see from a known point (ScriptStep.after): resolves
+ * once the running action's log matches `pattern`. A step on a clock can land before the action
+ * has looked at all on a busy machine; one that follows the action's own log cannot.
+ */
+export function whenLogged(running: () => RunningAction | undefined, pattern: RegExp, timeoutMs = 60_000): () => Promise<string> {
+  return () =>
+    untilObserved(
+      () => {
+        const action = running();
+        if (action && action.child.exitCode !== null && !pattern.test(action.stdoutSoFar())) throw new Error(`the action exited before it logged ${pattern}`);
+        return action?.stdoutSoFar() ?? '';
+      },
+      (log) => pattern.test(log),
+      { message: `the action logged ${pattern}`, timeoutMs },
+    );
 }

@@ -66,7 +66,7 @@ test('every malformed input fails with its name and the accepted forms, and writ
 
 /** Everything a person could read: the log without the runner's own mask commands, outputs, summary. */
 const visible = (run: ActionRun) =>
-  [run.stdout.replace(/^::add-mask::.*$/gm, ''), run.stderr, JSON.stringify(run.outputs), run.summary].join('\n');
+  [run.stdout.replace(/^::add-mask::.*$/gm, ''), run.stderr, JSON.stringify(run.outputs), run.summary, run.summaryText].join('\n');
 
 test('tokens, keys, certificates and the kubeconfig never reach the log, in debug and on errors', { timeout: 300_000 }, async () => {
   const token = bed.cp.actionToken;
@@ -106,5 +106,5 @@ test('SIGTERM mid-run: exits non-zero within seconds, with outputs and the summa
   assert.match(run.stdout, /::error::Cancelled/);
   const nodes = run.json('nodes');
   assert.deepEqual(nodes.map((n) => n.name), ['i-worker-0', 'i-never']);
-  assert.match(run.summary, /i-never/);
+  assert.match(run.summaryText, /i-never/);
 });

@@ -24,3 +24,24 @@ export function fencedBlocks(markdown: string): Block[] {
 export function renderGfm(markdown: string): string {
   return micromark(markdown, { extensions: [gfm()], htmlExtensions: [gfmHtml()] });
 }
+
+/**
+ * A job summary as a person reads it once GitHub has rendered it: GFM to HTML, then headings as
+ * `## x`, table rows as `| a | b |`, bold as `**x**`, other tags dropped and entities decoded.
+ * Tests match this, not the Markdown source, whose cluster text is escaped character by character.
+ */
+export function readableSummary(markdown: string): string {
+  return renderGfm(markdown)
+    .replace(/<h(\d)>/g, (_, level: string) => `${'#'.repeat(Number(level))} `)
+    .replace(/<\/h\d>/g, '')
+    .replace(/<tr>\n?/g, '|')
+    .replace(/<t[dh][^>]*>/g, ' ')
+    .replace(/<\/t[dh]>\n?/g, ' |')
+    .replace(/<\/?strong>/g, '**')
+    .replace(/<[^>]+>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#(\d+);/g, (_, code: string) => String.fromCodePoint(Number(code)))
+    .replace(/&amp;/g, '&');
+}
