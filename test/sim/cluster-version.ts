@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import { CLUSTER_VERSION_NAME, objectPath, PATHS } from '../../src/cluster/paths.ts';
 import { call, isStatus, k8sTime, runSteps, withTransitionTimes } from './common.ts';
-import type { Condition, ConditionStatus, SimContext } from './common.ts';
+import type { Condition, ConditionStatus, ScriptStep, SimContext } from './common.ts';
 
 const VERSION_PATH = objectPath(PATHS.clusterVersions, CLUSTER_VERSION_NAME);
 
@@ -23,9 +23,7 @@ const KNOWN_IN: Record<'4.16' | '4.21', readonly string[]> = {
   '4.21': KNOWN_CAPABILITIES,
 };
 
-export interface ClusterVersionStep {
-  /** ms after the script starts */
-  atMs: number;
+export interface ClusterVersionStep extends ScriptStep {
   available?: ConditionStatus;
   progressing?: ConditionStatus;
   failing?: ConditionStatus;

@@ -232,10 +232,23 @@ export function seededRandom(seed: number): () => number {
 }
 
 /**
- * Runs `apply` for each step at its `atMs` after the start, in order, until `stopped()`. The
- * timers it waits on are kept in `timers`, so that a stop can clear them.
+ * A step of a script: applied `atMs` after the start and, when `after` is given, once that
+ * resolves too. `after` ties a step to what a test has observed (a line in the action's log, a
+ * read in the API server's audit) instead of a clock: on a busy machine a timed step can land
+ * before the action has looked at all.
  */
-export async function runSteps<S extends { atMs: number }>(steps: readonly S[], timers: Set<NodeJS.Timeout>, stopped: () => boolean, apply: (step: S) => Promise<void>): Promise<void> {
+export interface ScriptStep {
+  /** ms after the script starts */
+  atMs: number;
+  /** awaited before the step is applied (after the previous step and atMs) */
+  after?: () => Promise<unknown>;
+}
+
+/**
+ * Runs `apply` for each step at its `atMs` after the start (and after its `after`), in order,
+ * until `stopped()`. The timers it waits on are kept in `timers`, so that a stop can clear them.
+ */
+export async function runSteps<S extends ScriptStep>(steps: readonly S[], timers: Set<NodeJS.Timeout>, stopped: () => boolean, apply: (step: S) => Promise<void>): Promise<void> {
   const start = Date.now();
   for (const step of [...steps].sort((a, b) => a.atMs - b.atMs)) {
     const wait = start + step.atMs - Date.now();
@@ -248,6 +261,7 @@ export async function runSteps<S extends { atMs: number }>(steps: readonly S[], 
         timers.add(t);
       });
     }
+    if (step.after && !stopped()) await step.after();
     if (stopped()) return;
     await apply(step);
   }

@@ -1,7 +1,7 @@
 // ClusterOperators whose conditions follow a script, and a converging set for demos.
 import { objectPath, PATHS } from '../../src/cluster/paths.ts';
 import { call, isStatus, runSteps, seededRandom, withTransitionTimes } from './common.ts';
-import type { Condition, ConditionStatus, SimContext } from './common.ts';
+import type { Condition, ConditionStatus, ScriptStep, SimContext } from './common.ts';
 
 /** The ClusterOperators of a 4.16 install (image-registry is left to RegistryOperator). */
 export const OPENSHIFT_OPERATORS: readonly string[] = [
@@ -17,9 +17,7 @@ export const OPENSHIFT_OPERATORS: readonly string[] = [
 /** null removes the condition; undefined leaves it as it is. */
 export type ConditionValue = ConditionStatus | null;
 
-export interface OperatorStep {
-  /** ms after the script starts */
-  atMs: number;
+export interface OperatorStep extends ScriptStep {
   available?: ConditionValue;
   progressing?: ConditionValue;
   degraded?: ConditionValue;
