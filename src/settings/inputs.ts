@@ -13,7 +13,7 @@ export const INPUTS = [
     name: 'kubeconfig',
     default: '',
     description:
-      'Kubeconfig content, plain YAML or base64. Empty: the KUBECONFIG environment variable, then ~/.kube/config. Finding no usable config is an error, never a silent fallback to localhost. Registered as a secret.',
+      'Kubeconfig content, plain YAML or base64; file paths inside it must be absolute (there is no folder to resolve them against). Empty: the files of the KUBECONFIG environment variable, merged as kubectl merges them (relative paths from each file\'s folder), else ~/.kube/config. Finding no usable config is an error, never a silent fallback to localhost. Registered as a secret.',
   },
   { name: 'context', default: '', description: "Context to use; empty means the kubeconfig's current-context." },
   {
