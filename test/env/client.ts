@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 export interface RequestOptions {
   body?: unknown;
   contentType?: string;
-  impersonate?: { user: string; groups?: string[] };
+  impersonate?: { user: string; groups?: string[]; extra?: Record<string, string[]> };
   /** Statuses that count as success for request(); default any 2xx. Ignored by requestRaw(). */
   okStatuses?: number[];
 }
@@ -219,6 +219,8 @@ class Client implements KubeClient {
     if (opts.impersonate) {
       headers['Impersonate-User'] = opts.impersonate.user;
       if (opts.impersonate.groups?.length) headers['Impersonate-Group'] = opts.impersonate.groups;
+      // the key percent-encoded (it may hold a '/'), as the API server decodes it
+      for (const [key, values] of Object.entries(opts.impersonate.extra ?? {})) headers[`Impersonate-Extra-${encodeURIComponent(key)}`] = values;
     }
     return headers;
   }

@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { objectPath, PATHS } from '../../src/cluster/paths.ts';
 import { parseCertificateRequest } from '../../src/csr/x509.ts';
 import { NODE_BOOTSTRAPPER } from '../env/controlplane.ts';
+import { csrShape } from '../env/csr-shape.ts';
 import { hostState, realKubeletsUnavailable, startRealKubelets, type RealKubelet, type RealKubeletOptions } from '../env/kubelet.ts';
 import { until } from '../env/until.ts';
 import { runAction, sharedControlPlane } from './harness.ts';
@@ -16,6 +17,8 @@ const skip = realKubeletsUnavailable();
 const bed = sharedControlPlane();
 const kubelets: RealKubelet[] = [];
 let hostBefore: Awaited<ReturnType<typeof hostState>> | undefined;
+/** A real kubelet's requests, from the first test, for the simulator's comparison. */
+const real: { client?: Csr; serving?: Csr } = {};
 
 before(async () => {
   if (skip) return;
@@ -46,14 +49,16 @@ async function assertServes(k: RealKubelet): Promise<void> {
   const cert = await until(() => k.servingCertificate(), { message: `${k.name} serves TLS with an issued certificate`, timeoutMs: 60_000, intervalMs: 250 });
   assert.equal(cert.subject, `O=system:nodes\nCN=system:node:${k.name}`);
   assert.ok(cert.checkIssued(new (await import('node:crypto')).X509Certificate(bed.cp.signerCaPem)), `${k.name}'s certificate issued by the signer`);
-  assert.equal(cert.subjectAltName, [`DNS:${k.name}`, ...k.addresses.map((a) => `IP Address:${a}`)].join(', '));
+  // DNS names then IPs, each sorted (IPs by their text), as the kubelet files them
+  assert.equal(cert.subjectAltName, [`DNS:${k.name}`, ...[...k.addresses].sort().map((a) => `IP Address:${a}`)].join(', '));
 }
 
 test('three real kubelets join through the action (two declared, one not); an unlisted one stays out', { skip, timeout: 240_000 }, async () => {
   const [declared0, declared1, undeclared, stranger] = await start([
     { name: 'rk-0', addresses: ['10.40.0.10'] },
     { name: 'rk-1', addresses: ['10.40.0.11'] },
-    { name: 'rk-2', addresses: ['10.40.0.12'] },
+    // two addresses, set in an order that is not the kubelet's (it sorts them)
+    { name: 'rk-2', addresses: ['10.40.0.12', '10.40.0.112'] },
     { name: 'rk-stranger', addresses: ['10.40.0.13'] },
   ]) as [RealKubelet, RealKubelet, RealKubelet, RealKubelet];
   // The stranger's bootstrap request exists before the run, so the run sees it.
@@ -79,6 +84,8 @@ test('three real kubelets join through the action (two declared, one not); an un
     assert.equal(serving.spec.username, `system:node:${k.name}`);
     await assertServes(k);
   }
+  [real.client] = await csrsOf('rk-2', 'client');
+  [real.serving] = await csrsOf('rk-2', 'serving');
   const strangers = await csrsOf(stranger.name, 'client');
   const refused = run.json('refused-csrs');
   for (const csr of strangers) {
@@ -88,6 +95,20 @@ test('three real kubelets join through the action (two declared, one not); an un
   assert.ok(refused.some((r) => r.node === 'rk-stranger' && r.reason === 'node-not-listed'), JSON.stringify(refused));
   assert.equal((await bed.cp.admin.requestRaw('GET', objectPath(PATHS.nodes, 'rk-stranger'))).status, 404);
   await stranger.stop();
+});
+
+test('the simulated kubelet files what a real one files: request, key, subject, SANs, usages, requester, extra', { skip, timeout: 180_000 }, async () => {
+  assert.ok(real.client && real.serving, 'the real requests of the test before');
+  await bed.install({ workers: [{ name: 'sim-2', addresses: ['10.40.2.12', '10.40.2.112'] }] });
+  const run = await runAction(bed.cp, { nodes: 'sim-2', 'wait-for-operators': 'false', 'nodes-timeout': '60s' });
+  assert.equal(run.outputs.result, 'success', run.stdout);
+  const [simClient] = await csrsOf('sim-2', 'client');
+  const [simServing] = await csrsOf('sim-2', 'serving');
+  assert.ok(simClient && simServing);
+  const shape = (csr: Csr) => csrShape(csr, NODE_BOOTSTRAPPER.user);
+  console.log(`# a real ${bed.cp.version} kubelet's requests: ${JSON.stringify({ client: shape(real.client), serving: shape(real.serving) })}`);
+  assert.deepEqual(shape(simClient), shape(real.client), 'client request');
+  assert.deepEqual(shape(simServing), shape(real.serving), 'serving request');
 });
 
 test('a real kubelet that lost its client certificate re-bootstraps for its existing Node: refused node-already-exists; a loopback InternalIP is refused san-loopback', { skip, timeout: 240_000 }, async () => {

@@ -41,7 +41,11 @@ function tlv(tag: number, content: Buffer): Buffer {
 const seq = (...items: Buffer[]): Buffer => tlv(0x30, Buffer.concat(items));
 /** DER SET OF: elements sorted by their encoding. */
 const set = (...items: Buffer[]): Buffer => tlv(0x31, Buffer.concat([...items].sort(Buffer.compare)));
-const utf8 = (s: string): Buffer => tlv(0x0c, Buffer.from(s, 'utf8'));
+// Go's encoding/asn1 writes a string without an explicit type as a PrintableString when every
+// character is in that set (without '*' and '&'), else as a UTF8String: "system:nodes" and
+// "system:node:<name>" are PrintableStrings in a real kubelet's request.
+const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
+const directoryString = (s: string): Buffer => (PRINTABLE.test(s) ? tlv(0x13, Buffer.from(s, 'latin1')) : tlv(0x0c, Buffer.from(s, 'utf8')));
 const octets = (b: Buffer): Buffer => tlv(0x04, b);
 const bitString = (b: Buffer): Buffer => tlv(0x03, Buffer.concat([Buffer.from([0]), b]));
 const derNull = Buffer.from([0x05, 0x00]);
@@ -97,11 +101,11 @@ function ipBytes(ip: string): Buffer {
 function subjectName(spec: CsrSpec): Buffer {
   // O before CN, the order Go's pkix.Name produces.
   const rdns: Buffer[] = [];
-  const orgs = (spec.organizations ?? []).map((o) => seq(oid(OID.organization), utf8(o)));
+  const orgs = (spec.organizations ?? []).map((o) => seq(oid(OID.organization), directoryString(o)));
   if (spec.organizationsInOneRdn && orgs.length > 0) rdns.push(set(...orgs));
   else for (const o of orgs) rdns.push(set(o));
-  for (const cn of spec.earlierCommonNames ?? []) rdns.push(set(seq(oid(OID.commonName), utf8(cn))));
-  if (spec.commonName !== undefined) rdns.push(set(seq(oid(OID.commonName), utf8(spec.commonName))));
+  for (const cn of spec.earlierCommonNames ?? []) rdns.push(set(seq(oid(OID.commonName), directoryString(cn))));
+  if (spec.commonName !== undefined) rdns.push(set(seq(oid(OID.commonName), directoryString(spec.commonName))));
   return seq(...rdns);
 }
 

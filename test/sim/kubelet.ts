@@ -1,5 +1,7 @@
 // One simulated machine: the kubelet's TLS bootstrap and certificate manager as seen from the API.
 /* eslint-disable @typescript-eslint/no-explicit-any */
+import { X509Certificate } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import { buildCsr } from './csr-builder.ts';
 import { objectPath, PATHS } from '../../src/cluster/paths.ts';
 import { BOOTSTRAPPER, SIGNER, StoppedError, call, csrObject, isStatus, k8sTime, kubeletUsages, nodeIdentity, sleep } from './common.ts';
@@ -122,13 +124,15 @@ export class Kubelet {
   }
 
   async #file(kind: CertKind, opts: { stale?: boolean } = {}): Promise<void> {
-    const identity: Identity = kind === 'client' ? BOOTSTRAPPER : nodeIdentity(this.name);
+    const identity = kind === 'client' ? BOOTSTRAPPER : await this.#servingIdentity();
     const keyType = this.#opts.keyType ?? 'ec';
     const body = this.#ctx.meter.track(() => {
+      // As a real kubelet (checked against one in real-kubelets.test.ts): DNS names then IPs,
+      // each sorted, IPs by their text.
       const spec =
         kind === 'client'
           ? { commonName: `system:node:${this.name}`, organizations: ['system:nodes'], keyType }
-          : { commonName: `system:node:${this.name}`, organizations: ['system:nodes'], dnsNames: [this.name], ipAddresses: [...this.addresses], keyType };
+          : { commonName: `system:node:${this.name}`, organizations: ['system:nodes'], dnsNames: [this.name], ipAddresses: sortedByText(this.addresses), keyType };
       const { pem } = buildCsr(spec);
       return csrObject(pem, kind === 'client' ? SIGNER.kubeletClient : SIGNER.kubeletServing, kubeletUsages(kind, keyType));
     });
@@ -191,6 +195,17 @@ export class Kubelet {
       this.#ctx.log.emit('serving-csr-issued', this.name, { csr: name });
       this.#setReady().catch((e) => this.#fail(e));
     }
+  }
+
+  /**
+   * The identity the API server gives the kubelet's client certificate: since 1.32 it carries the
+   * certificate's fingerprint as `extra` (authentication.kubernetes.io/credential-id).
+   */
+  async #servingIdentity(): Promise<Identity & { extra?: Record<string, string[]> }> {
+    const identity = nodeIdentity(this.name);
+    if (!this.certificates.client || (await serverMinor(this.#ctx)) < 32) return identity;
+    const fingerprint = new X509Certificate(this.certificates.client).fingerprint256.replaceAll(':', '').toLowerCase();
+    return { ...identity, extra: { 'authentication.kubernetes.io/credential-id': [`X509SHA256=${fingerprint}`] } };
   }
 
   // As the kubelet does, with its own client certificate's identity: the Node authorizer and
@@ -258,4 +273,22 @@ function readyCondition(ready: boolean): object {
         lastHeartbeatTime: now,
         lastTransitionTime: now,
       };
+}
+
+/** Go's net.IP.String order, what the kubelet sorts its IP SANs by (IPv6 compressed, lower case). */
+function sortedByText(ips: readonly string[]): string[] {
+  const text = (ip: string) => (isIPv6(ip) ? new URL(`http://[${ip}]`).hostname.slice(1, -1) : ip);
+  return [...ips].sort((a, b) => (text(a) < text(b) ? -1 : text(a) > text(b) ? 1 : 0));
+}
+
+const minors = new WeakMap<SimContext, Promise<number>>();
+
+/** The API server's minor version, asked once per simulation. */
+function serverMinor(ctx: SimContext): Promise<number> {
+  let minor = minors.get(ctx);
+  if (!minor) {
+    minor = call<{ minor: string }>(ctx, 'GET', '/version').then((v) => parseInt(v.minor, 10));
+    minors.set(ctx, minor);
+  }
+  return minor;
 }
