@@ -244,6 +244,7 @@ if (import.meta.main) {
       const node = await ensureNodeBinaries(leg);
       console.log(`ensure: ${leg} leg, Kubernetes ${found.kubeVersion}: ${found.apiserver}, ${found.controllerManager}, ${found.etcd}, ${node.kubelet}, ${node.fakeRuntime}`);
     }
+    if (which === 'all') console.log(`ensure: act (the examples' workflow engine): ${await (await import('./act.ts')).ensureAct({ cacheDir, goBinary })}`);
   } catch (e) {
     console.error(`ensure: ${(e as Error).message}`);
     process.exit(1);
