@@ -12,13 +12,19 @@ import { stopOnSignals } from './shell/signals.ts';
 
 /** The GitHub Action shell: inputs in, the runbook, outputs and the job summary out. */
 export async function run(): Promise<void> {
-  // Every line this step prints passes logLine once, here: the runner reads commands in it.
-  const log = { info: (m: string) => core.info(logLine(m)), warning: (m: string) => core.warning(logLine(m)), debug: (m: string) => core.debug(logLine(m)) };
+  // Every line this step prints passes logLine once, here: the runner reads commands in it. The
+  // secrets are masked first (the runner masks too, but only what still reads as the secret).
+  const secrets = new Set<string>();
+  const line = (m: string) => logLine([...secrets].reduce((text, secret) => text.split(secret).join('***'), m));
+  const log = { info: (m: string) => core.info(line(m)), warning: (m: string) => core.warning(line(m)), debug: (m: string) => core.debug(line(m)) };
   const { report, settings } = await execute((name) => core.getInput(name), {
     log,
     group: (title, fn) => core.group(logLine(title), fn),
     signal: stopOnSignals(log.warning),
-    registerSecret: core.setSecret,
+    registerSecret: (secret) => {
+      if (secret) secrets.add(secret);
+      core.setSecret(secret);
+    },
     diagnosticsDir: join(process.env.RUNNER_TEMP || tmpdir(), `openshift-finish-install-diagnostics-${process.pid}`),
     inspect: ocAdmInspect,
   });
@@ -28,7 +34,7 @@ export async function run(): Promise<void> {
     outputs: (outcome) => {
       for (const [name, value] of Object.entries(toOutputs(outcome))) core.setOutput(name, value);
     },
-    failed: (message) => core.setFailed(logLine(message)),
+    failed: (message) => core.setFailed(line(message)),
     succeeded: log.info,
   });
 }

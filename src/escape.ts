@@ -16,19 +16,24 @@ export const MAX_FIELD_CHARS = 300;
 
 /**
  * Characters no medium shows as themselves: controls (C0, DEL, C1), format characters (bidi
- * marks and overrides, zero-width characters, BOM, tags), line and paragraph separators, and
- * lone surrogates.
+ * marks and overrides, zero-width characters, BOM, tags), line and paragraph separators, lone
+ * surrogates, and the characters that draw nothing (Unicode's default-ignorable ones: Hangul
+ * fillers, the combining grapheme joiner, variation selectors; and the braille blank), which
+ * would make two names look alike.
  */
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|\p{Cs}/gu;
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u2800]|\p{Cs}/gu;
 
 const codeOf = (c: string): string => {
   const code = c.codePointAt(0)!;
   return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
 };
 
-/** Invisible characters as `\uXXXX`, so a reader sees that they were there. */
+/**
+ * Invisible characters as `\uXXXX`, so a reader sees that they were there; a backslash as `\\`,
+ * so a name that holds the six characters `\u202e` does not read like one that held U+202E.
+ */
 function visible(text: string): string {
-  return text.replace(INVISIBLE, codeOf);
+  return text.replace(/\\/g, '\\\\').replace(INVISIBLE, codeOf);
 }
 
 /** At most `max` characters (whole code points), with a note of how many were left out. */

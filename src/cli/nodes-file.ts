@@ -6,6 +6,9 @@
 /** How long a changed nodes file must keep the same content before it is taken. */
 export const NODES_FILE_SETTLE_MS = 2000;
 
+/** Distinct unusable contents remembered, so two bad versions written in turn are not warned about again and again. */
+const WARNED_KEPT = 64;
+
 /** One reading of the file: its text, or why it could not be read. */
 export type NodesFileReading = { readonly text: string } | { readonly error: string };
 
@@ -24,8 +27,8 @@ export class NodesFileReload<T> {
   private applied: string | undefined;
   /** A content that differs from it, and since when it has been read unchanged. */
   private candidate: { readonly key: string; readonly since: number } | undefined;
-  /** The unusable content last warned about. */
-  private warned: string | undefined;
+  /** The unusable contents warned about since a content was last taken (at most WARNED_KEPT). */
+  private readonly warned = new Set<string>();
   private readonly options: NodesFileReloadOptions<T>;
 
   constructor(options: NodesFileReloadOptions<T>) {
@@ -42,7 +45,6 @@ export class NodesFileReload<T> {
   next(reading: NodesFileReading, now: number): T | undefined {
     if ('text' in reading && reading.text === this.applied) {
       this.candidate = undefined;
-      this.warned = undefined;
       return undefined;
     }
     const key = 'text' in reading ? `text:${reading.text}` : `error:${reading.error}`;
@@ -56,13 +58,16 @@ export class NodesFileReload<T> {
       if ('error' in reading) throw new Error(reading.error);
       nodes = this.options.parse(reading.text);
     } catch (error) {
-      if (this.warned !== key) this.options.warn((error as Error).message);
-      this.warned = key;
+      if (!this.warned.has(key)) {
+        this.options.warn((error as Error).message);
+        if (this.warned.size >= WARNED_KEPT) this.warned.delete(this.warned.values().next().value!);
+        this.warned.add(key);
+      }
       return undefined;
     }
     this.applied = (reading as { text: string }).text;
     this.candidate = undefined;
-    this.warned = undefined;
+    this.warned.clear();
     return nodes;
   }
 }

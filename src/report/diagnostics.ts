@@ -52,6 +52,7 @@ export async function writeDiagnostics(dir: string, report: RunReport, sources: 
   write('outputs.json', { ...toOutputs({ ...report, finishedAt: Date.now(), diagnosticsPath: dir }), failure: report.failure });
   write('operators.json', report.unstableOperatorDetails.length > 0 ? report.unstableOperatorDetails : report.unstableOperators);
   write('csrs-refused.json', report.refusedCsrs);
+  write('csrs-approved.json', report.approvedCsrs);
   const notReadable: NotReadable[] = [];
   const nodes = await inBatches(report.nodesMissing, PARALLEL_READS, async (missing): Promise<{ node: string; lacks: string; events: EventInfo[] | string }> => {
     const read = `list events of Node ${missing.node}`;
@@ -86,11 +87,12 @@ export function writeFullLists(dir: string, report: RunReport, log: Log): string
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(join(dir, 'csrs-refused.json'), `${outputJson(report.refusedCsrs, 2)}\n`);
+    writeFileSync(join(dir, 'csrs-approved.json'), `${outputJson(report.approvedCsrs, 2)}\n`);
   } catch (error) {
-    log.warning(`could not write the full list of refused requests to ${dir}: ${(error as Error).message}`);
+    log.warning(`could not write the full lists of requests to ${dir}: ${(error as Error).message}`);
     return '';
   }
-  log.info(`${report.refusedCsrs.length} refused requests, more than the refused-csrs output holds: the full list is in ${join(dir, 'csrs-refused.json')}`);
+  log.info(`${report.refusedCsrs.length} refused and ${report.approvedCsrs.length} approved requests: more than the outputs hold; the full lists are in ${dir} (csrs-refused.json, csrs-approved.json)`);
   return dir;
 }
 

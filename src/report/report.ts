@@ -102,11 +102,18 @@ export function operatorsVerdict(report: RunReport): string {
  */
 export const LIST_OUTPUT_LIMITS = { entries: 100, bytes: 32 * 1024 } as const;
 
+/**
+ * `approved-csrs` names requests of listed machines only, but a listed machine chooses its
+ * requests' names: bounded by bytes (about 5,000 generated `csr-xxxxx` names fit), the rest
+ * counted in `approved-csrs-omitted` and kept whole in the diagnostics folder.
+ */
+export const APPROVED_OUTPUT_LIMITS = { entries: Number.POSITIVE_INFINITY, bytes: 64 * 1024 } as const;
+
 /** The first entries of `items` that fit the limits, as output JSON, and how many were left out. */
 export function boundedList(items: readonly unknown[], limits: { entries: number; bytes: number } = LIST_OUTPUT_LIMITS): { json: string; omitted: number } {
   const kept: string[] = [];
   let bytes = 2;
-  for (const item of items.slice(0, limits.entries)) {
+  for (const item of items.slice(0, Math.min(items.length, limits.entries))) {
     const json = outputJson(item);
     if (bytes + json.length + 1 > limits.bytes) break;
     kept.push(json);
@@ -117,7 +124,11 @@ export function boundedList(items: readonly unknown[], limits: { entries: number
 
 /** True when some list output could not hold all its entries (the diagnostics then keep them). */
 export function listsCut(report: RunReport): boolean {
-  return refusedOutput(report).omitted > 0;
+  return refusedOutput(report).omitted > 0 || approvedOutput(report).omitted > 0;
+}
+
+function approvedOutput(report: RunReport): { json: string; omitted: number } {
+  return boundedList(report.approvedCsrs.map((name) => bounded(name)), APPROVED_OUTPUT_LIMITS);
 }
 
 function refusedOutput(report: RunReport): { json: string; omitted: number } {
@@ -127,10 +138,12 @@ function refusedOutput(report: RunReport): { json: string; omitted: number } {
 /** The outputs of CONTRACT.md, as strings. Cluster text is cut to MAX_FIELD_CHARS per field. */
 export function toOutputs(report: RunReport): Record<string, string> {
   const refused = refusedOutput(report);
+  const approved = approvedOutput(report);
   const cv = report.clusterVersion;
   return {
     result: report.result,
-    'approved-csrs': outputJson(report.approvedCsrs.map((name) => bounded(name))),
+    'approved-csrs': approved.json,
+    'approved-csrs-omitted': String(approved.omitted),
     'refused-csrs': refused.json,
     'refused-csrs-omitted': String(refused.omitted),
     nodes: outputJson(report.nodes),

@@ -49,7 +49,7 @@ export function renderSummary(report: RunReport): string {
   }
   parts.push(
     `### Certificate requests`,
-    report.approvedCsrs.length > 0 ? `${report.dryRun ? 'Would approve' : 'Approved'}: ${report.approvedCsrs.map(markdownText).join(', ')}` : 'None approved by this run.',
+    report.approvedCsrs.length > 0 ? `${report.dryRun ? 'Would approve' : 'Approved'}: ${shownNames(report.approvedCsrs, markdownText)}` : 'None approved by this run.',
   );
   if (report.refusedCsrs.length > 0) {
     parts.push(
@@ -103,12 +103,30 @@ export function renderSummary(report: RunReport): string {
       '</details>',
     );
   }
-  let text = parts.join('\n\n') + '\n';
-  if (Buffer.byteLength(text) > SUMMARY_LIMIT) text = `${text.slice(0, SUMMARY_LIMIT - 100)}\n\n_summary truncated_\n`;
-  return text;
+  const text = parts.join('\n\n') + '\n';
+  return Buffer.byteLength(text) > SUMMARY_LIMIT ? truncated(text, SUMMARY_LIMIT - 200) : text;
+}
+
+/**
+ * The first `bytes` bytes of a summary (GitHub's limit is on bytes, and cluster text may be
+ * non-ASCII), never half a character, with an open code fence or details block closed.
+ */
+export function truncated(text: string, bytes: number): string {
+  let cut = Buffer.from(text, 'utf8').subarray(0, bytes).toString('utf8').replace(/\uFFFD$/, '');
+  if ((cut.match(/^```/gm) ?? []).length % 2 === 1) cut += '\n```';
+  const open = (cut.match(/<details>/g) ?? []).length - (cut.match(/<\/details>/g) ?? []).length;
+  if (open > 0) cut += '\n\n</details>'.repeat(open);
+  return `${cut}\n\n_summary truncated_\n`;
 }
 
 const yes = (value: boolean) => (value ? 'yes' : 'no');
+
+/** At most SHOWN_NAMES names, then how many more (the outputs and diagnostics have them all). */
+export function shownNames(names: readonly string[], escape: (text: string) => string): string {
+  const shown = names.slice(0, SHOWN_NAMES).map((n) => escape(n)).join(', ');
+  return names.length > SHOWN_NAMES ? `${shown} and ${names.length - SHOWN_NAMES} more` : shown;
+}
+const SHOWN_NAMES = 100;
 const capitalized = (text: string) => `${text[0]!.toUpperCase()}${text.slice(1)}`;
 
 /** When each row got there, as a short table (for readers without Mermaid), then the chart. */

@@ -2,7 +2,11 @@ import { terminalText } from '../escape.ts';
 import { formatDuration } from '../settings/duration.ts';
 import { clientCertificatesWarning } from '../csr/approver.ts';
 import { operatorsVerdict, type RunReport } from './report.ts';
+import { shownNames } from './summary.ts';
 import { offsetText } from './gantt.ts';
+
+/** Refused requests listed one a line; anyone allowed to create a CSR can add more. */
+const REFUSED_LINES = 100;
 
 /** The CLI's readable report: the same facts as the job summary, as plain text. */
 export function renderText(report: RunReport): string {
@@ -16,8 +20,9 @@ export function renderText(report: RunReport): string {
     }
     for (const n of report.nodes) if (n.clientCertificates > 1) lines.push(`  warning: ${clientCertificatesWarning(terminalText(n.name), n.clientCertificates)}`);
   }
-  lines.push('', `CSRs ${report.dryRun ? 'that would be approved' : 'approved'}: ${report.approvedCsrs.map(terminalText).join(', ') || 'none'}`);
-  for (const r of report.refusedCsrs) lines.push(`  left Pending: ${terminalText(r.name)} (${terminalText(r.node || '?')}, ${terminalText(r.signer)}): ${terminalText(r.reason)}`);
+  lines.push('', `CSRs ${report.dryRun ? 'that would be approved' : 'approved'}: ${shownNames(report.approvedCsrs, terminalText) || 'none'}`);
+  for (const r of report.refusedCsrs.slice(0, REFUSED_LINES)) lines.push(`  left Pending: ${terminalText(r.name)} (${terminalText(r.node || '?')}, ${terminalText(r.signer)}): ${terminalText(r.reason)}`);
+  if (report.refusedCsrs.length > REFUSED_LINES) lines.push(`  and ${report.refusedCsrs.length - REFUSED_LINES} more left Pending (every one in the JSON output and the diagnostics)`);
   if (report.registry) {
     const r = report.registry;
     lines.push('', `registry: ${r.managementState}, ${r.storage}${r.claim ? ` claim ${terminalText(r.claim)}` : ''}, ${r.rolloutStrategy}, ${r.replicas} replica(s), ${r.changed ? 'changed' : 'unchanged'}, ${r.ready ? 'ready' : `not ready${report.registryWaitingFor ? `: waiting for ${terminalText(report.registryWaitingFor)}` : ''}`}`);

@@ -105,7 +105,12 @@ export type InputName = (typeof INPUTS)[number]['name'];
 
 export const OUTPUTS = [
   { name: 'result', description: 'success, timeout (a deadline passed) or error (anything else that failed).' },
-  { name: 'approved-csrs', description: 'JSON array of the names of the CSRs this run approved (in dry-run: would approve).' },
+  {
+    name: 'approved-csrs',
+    description:
+      'JSON array of the names of the CSRs this run approved (in dry-run: would approve). At most 64 KiB (each name at most 300 characters); the rest are counted in approved-csrs-omitted and listed whole in diagnostics-path.',
+  },
+  { name: 'approved-csrs-omitted', description: 'How many approved requests approved-csrs left out to stay within its bound (0 when it holds them all).' },
   {
     name: 'refused-csrs',
     description:
@@ -146,7 +151,7 @@ export const OUTPUTS = [
   {
     name: 'diagnostics-path',
     description:
-      'When the run did not succeed: a folder with the unstable operators (conditions, related objects), the events of nodes not Ready, the refused CSRs with reasons, and oc adm inspect output where oc is installed; for actions/upload-artifact. On success it is empty, unless refused-csrs had to leave requests out: the folder then holds the full list (csrs-refused.json). Never holds secrets.',
+      'When the run did not succeed: a folder with the unstable operators (conditions, related objects), the events of nodes not Ready, the refused CSRs with reasons, and oc adm inspect output where oc is installed; for actions/upload-artifact. On success it is empty, unless approved-csrs or refused-csrs had to leave requests out: the folder then holds the full lists (csrs-approved.json, csrs-refused.json). Never holds secrets.',
   },
   { name: 'duration-seconds', description: 'Whole seconds the action ran.' },
 ] as const;

@@ -41,7 +41,7 @@ export function holdsNoCommandStart(text: string): boolean {
 }
 
 /** Characters no reader should receive as themselves: controls, format characters, separators, lone surrogates. */
-export const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|\p{Cs}/u;
+export const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u2800]|\p{Cs}/u;
 
 /**
  * Names a CSR creator can choose (the API refuses only `/` and `%` in a name) and text a node or
@@ -55,7 +55,7 @@ export const HOSTILE_TEXT: readonly string[] = [
   '#\u034f#[error]ignorable between', '#\u00ad#[error]soft hyphen between', '#\u200b#[error]zero width between',
   'a\nresult: success', 'a\r### Forged heading\r[click](https://evil.example)', 'a\r\n::error::crlf', 'a\u2028::error::ls', 'a\u2029b', 'a\u0085::error::nel',
   '\u001b[31mred\u001b[0m', '\u001b]8;;https://evil.example\u0007link\u001b]8;;\u0007', '\u009b31mC1 CSI', '\u009d0;title\u009c', 'bell\u0007', 'nul\u0000byte', 'del\u007f',
-  'user\u202Eexe.txt', '\u2066isolate\u2069', '\u200eltr\u200frtl', '\u061carabic mark', '\ufeffbom', '\u{e0041}tag', 'lone \ud800 surrogate',
+  'user\u202Eexe.txt', 'worker-0\u3164', '\u2800blank', 'w\ufe0f', 'literal \\u202e escape', '\u2066isolate\u2069', '\u200eltr\u200frtl', '\u061carabic mark', '\ufeffbom', '\u{e0041}tag', 'lone \ud800 surrogate',
   'a|b', '| forged | row |', '<img src=x onerror=alert(1)>', '<details open>', '[link](https://evil.example)', '![img](https://evil.example/x.png)',
   '# heading', '*em* _em_ **strong** ~~strike~~', '`code`', '```', '&lt;entity&gt; &#124;', 'www.evil.example', 'https://evil.example/path', 'mail@evil.example',
   '> quote', '- list', '1. list', '<!-- comment -->', '\\', '\\|',

@@ -51,6 +51,11 @@ test('nodes file: a content that does not parse is warned about once per distinc
   assert.deepEqual(s.readFor(10), []);
   assert.equal(s.warnings.length, 4);
   assert.match(s.warnings[3]!, /cannot read .*ENOENT/);
+  for (let i = 0; i < 10; i++) {
+    writeFileSync(s.file, i % 2 ? 'w-0 10.0.0.1\nw-1 not-an-address!\n' : 'w-0 10.0.0.1\nw-1 still bad!\n');
+    assert.deepEqual(s.readFor(3), []);
+  }
+  assert.equal(s.warnings.length, 4, 'two bad contents written in turn: each was warned about already');
   writeFileSync(s.file, 'w-0 10.0.0.1\nw-1 10.0.0.2\n');
   assert.deepEqual(s.readFor(10), [`${NODES_FILE_SETTLE_MS / 1000}: w-0,w-1`], 'a usable content taken after the settle time, once');
   assert.equal(s.warnings.length, 4);

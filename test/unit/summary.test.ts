@@ -4,7 +4,7 @@ import { LIST_OUTPUT_LIMITS, listsCut, newReport, toOutputs, type RunReport } fr
 import { renderText } from '../../src/report/text.ts';
 import { commandsIn, HOSTILE_TEXT, INVISIBLE } from '../env/runner-commands.ts';
 import { renderGfm } from './markdown.ts';
-import { renderSummary, SUMMARY_LIMIT } from '../../src/report/summary.ts';
+import { renderSummary, SUMMARY_LIMIT, truncated } from '../../src/report/summary.ts';
 
 test('summary escapes cluster-provided text', () => {
   const report = newReport(0, false);
@@ -34,7 +34,7 @@ test('summary of hostile text: every table keeps its rows, the page keeps its he
   assert.doesNotMatch(html, /<(a|img|details open|em|code|del|blockquote|ul|ol)\b/);
   const tables = [...html.matchAll(/<tbody>([\s\S]*?)<\/tbody>/g)].map((m) => [...m[1]!.matchAll(/<tr>/g)].length);
   assert.deepEqual(tables, [HOSTILE_TEXT.length, 1, HOSTILE_TEXT.length], 'Left Pending, Completion and the operators: one row each');
-  assert.ok(!INVISIBLE.test(html.replace(/\n/g, '')));
+  assert.ok(!INVISIBLE.test(html.replace(/\n/g, '').replace('⏱️', '')), 'no invisible character but the variation selector of our own ⏱️');
 });
 
 test('CLI report of hostile text: no forged line, no command, no terminal control', () => {
@@ -74,7 +74,7 @@ test('summary stays under the size limit with many rows', () => {
 
 test('outputs are all present and JSON where the contract says so', () => {
   const outputs = toOutputs({ ...newReport(0, false), finishedAt: 2400 });
-  assert.deepEqual(Object.keys(outputs).sort(), ['approved-csrs', 'cluster-version', 'diagnostics-path', 'duration-seconds', 'machine-config-pools', 'nodes', 'nodes-ready', 'operators-stable', 'refused-csrs', 'refused-csrs-omitted', 'registry', 'result', 'unstable-operators']);
+  assert.deepEqual(Object.keys(outputs).sort(), ['approved-csrs', 'approved-csrs-omitted', 'cluster-version', 'diagnostics-path', 'duration-seconds', 'machine-config-pools', 'nodes', 'nodes-ready', 'operators-stable', 'refused-csrs', 'refused-csrs-omitted', 'registry', 'result', 'unstable-operators']);
   assert.equal(outputs['cluster-version'], '{}', 'not read: {}');
   assert.equal(outputs['machine-config-pools'], '[]');
   assert.equal(outputs['duration-seconds'], '2');
@@ -99,3 +99,29 @@ test('summary timeline: a short table, then one Mermaid gantt chart, then every 
   assert.equal(renderSummary({ ...report, dryRun: true }).includes('```mermaid'), false, 'no chart of a dry-run');
 });
 
+
+test('approved-csrs: names a listed machine chose are bounded too, counted, and kept whole for the diagnostics', () => {
+  const report = newReport(0, false);
+  report.approvedCsrs = Array.from({ length: 2000 }, (_, i) => `${i}-${'\u{1F600}'.repeat(300)}`);
+  const outputs = toOutputs(report);
+  assert.ok(Buffer.byteLength(outputs['approved-csrs']!) <= 64 * 1024, `${Buffer.byteLength(outputs['approved-csrs']!)} bytes`);
+  const kept = JSON.parse(outputs['approved-csrs']!) as string[];
+  assert.equal(Number(outputs['approved-csrs-omitted']), 2000 - kept.length);
+  assert.ok(listsCut(report));
+  const text = renderText(report);
+  assert.match(text, /and 1900 more/, 'the CLI report names the first 100');
+  const ordinary = { ...report, approvedCsrs: Array.from({ length: 4000 }, (_, i) => `csr-${String(i).padStart(5, '0')}`) };
+  assert.equal(toOutputs(ordinary)['approved-csrs-omitted'], '0', '4,000 generated names (2,000 machines) fit');
+});
+
+test('summary: cut by bytes, not characters, never inside a character, fences and details closed', () => {
+  const report = newReport(0, false);
+  report.refusedCsrs = Array.from({ length: 2000 }, (_, i) => ({ name: `${i}-${'漢'.repeat(300)}`, signer: 's', requestor: 'r', node: '字'.repeat(300), reason: 'node-not-listed' as const }));
+  report.approvedCsrs = Array.from({ length: 2000 }, (_, i) => `${i}-${'漢'.repeat(300)}`);
+  const text = renderSummary(report);
+  assert.ok(Buffer.byteLength(text) <= SUMMARY_LIMIT, `${Buffer.byteLength(text)} bytes`);
+  const cut = truncated(`<details>\n\n\`\`\`mermaid\n${'漢'.repeat(1000)}`, 1000);
+  assert.ok(!cut.includes('\ufffd'), 'no half character');
+  assert.equal((cut.match(/^```/gm) ?? []).length % 2, 0, 'fence closed');
+  assert.match(cut, /<\/details>\n\n_summary truncated_\n$/);
+});
