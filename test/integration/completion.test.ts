@@ -7,7 +7,7 @@ import { PATHS } from '../../src/cluster/paths.ts';
 import { auditLog } from '../env/audit.ts';
 import { ACTION_USER } from '../env/controlplane.ts';
 import { KNOWN_CAPABILITIES, completesAfter } from '../sim/cluster-version.ts';
-import { runAction, sharedControlPlane } from './harness.ts';
+import { runAction, sharedControlPlane, startAction, whenLogged, type RunningAction } from './harness.ts';
 
 // "Writes nothing" is about the action's identity: the simulator keeps writing meanwhile (the
 // pool operator publishes the status of the Nodes earlier tests left), so the count of all writes
@@ -27,14 +27,20 @@ afterEach(async () => {
 const stableOperators = { converging: { names: ['dns', 'network'], withinMs: 300, seed: 3 } };
 
 test('a ClusterVersion still Progressing: the action waits until it completes, then succeeds', { timeout: 120_000 }, async () => {
-  const t0 = Date.now();
-  await bed.install({ operators: stableOperators, clusterVersion: { version: '4.21.3', steps: completesAfter(6000) } });
-  const run = await runAction(bed.cp, { 'stable-period': '0s', 'operators-timeout': '60s' });
+  // Completed once the action has seen every operator stable (its gate then waits on the
+  // ClusterVersion alone), not 6 s on a clock: on a busy machine the action had not looked by then.
+  const running: { action?: RunningAction } = {};
+  const [installing, complete] = completesAfter(0);
+  await bed.install({
+    operators: stableOperators,
+    clusterVersion: { version: '4.21.3', steps: [installing!, { ...complete!, after: whenLogged(() => running.action, /all 2 operators stable after/) }] },
+  });
+  running.action = startAction(bed.cp, { 'stable-period': '0s', 'operators-timeout': '60s' });
+  const run = await running.action.done;
   assert.equal(run.outputs.result, 'success', run.stdout);
-  assert.ok(Date.now() - t0 >= 6000, 'did not open the gate before the ClusterVersion completed');
   assert.deepEqual(run.json('cluster-version'), {
     version: '4.21.3', completed: true, available: true, progressing: false, failing: false, message: 'Done applying 4.21.3',
-  });
+  }, 'did not open the gate before the ClusterVersion completed');
   assert.equal(run.outputs['operators-stable'], 'true');
   assert.match(run.stdout, /waiting for every ClusterOperator to be stable for 0s, ClusterVersion complete/);
   assert.match(run.summary, /\*\*OpenShift 4\.21\.3\*\*: install complete\./);

@@ -6,21 +6,25 @@ import { test } from 'node:test';
 import { objectPath, PATHS } from '../../src/cluster/paths.ts';
 import { until } from '../env/until.ts';
 import { k8sTime, nodeIdentity, SIGNER, USAGES } from '../sim/common.ts';
-import { csrTestBed, runAction, startAction } from './harness.ts';
+import { csrTestBed, runAction, startAction, whenLogged, type RunningAction } from './harness.ts';
 
 const { bed, install, readCsr, conditionTypes, nodeInputs } = csrTestBed();
 
 test('two workers join, each approved in two phases, and go Ready; a late machine too', { timeout: 180_000 }, async () => {
+  const running: { action?: RunningAction } = {};
   const sim = await install({
     workers: [
       { name: 'a-worker-0', addresses: ['10.1.0.10'] },
       // an RSA kubelet: the legacy usage sets; the others are ECDSA with two usages (1.27+)
       { name: 'a-worker-1', addresses: ['10.1.0.11', '2001:db8::11'], keyType: 'rsa' },
-      { name: 'a-worker-late', addresses: ['10.1.0.12'], startAfterMs: 4000 },
+      // late for the action: it boots once the action has made another machine Ready (4 s on a
+      // clock came before the action had started, on a busy machine)
+      { name: 'a-worker-late', addresses: ['10.1.0.12'], bootAfter: whenLogged(() => running.action, /node a-worker-[01] is Ready/) },
     ],
   });
   // a-worker-1 declares its addresses; the others are checked against their Node's addresses.
-  const run = await runAction(bed.cp, nodeInputs(['a-worker-0', 'a-worker-1 10.1.0.11 2001:db8:0::11 a-worker-1', 'a-worker-late']));
+  running.action = startAction(bed.cp, nodeInputs(['a-worker-0', 'a-worker-1 10.1.0.11 2001:db8:0::11 a-worker-1', 'a-worker-late']));
+  const run = await running.action.done;
   assert.equal(run.exitCode, 0, run.stdout);
   assert.equal(run.outputs.result, 'success');
   assert.equal(run.outputs['nodes-ready'], 'true');

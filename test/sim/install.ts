@@ -21,6 +21,11 @@ export interface WorkerSpec {
   addresses: string[];
   /** boot this long after startInstall resolves */
   startAfterMs?: number;
+  /**
+   * boot once this resolves: a machine that must come late for the action, after something it
+   * has done (harness whenLogged), which a delay on a clock cannot promise on a busy machine
+   */
+  bootAfter?: () => Promise<unknown>;
   /** declared by the pipeline but never asks for a certificate */
   neverBoots?: boolean;
   preexistingClientCsrs?: number;
@@ -89,6 +94,7 @@ export async function startInstall(cp: ControlPlane, opts: InstallOptions = {}):
   const pools = (opts.pools ?? []).map((p) => new MachineConfigPoolOperator(ctx, p));
   let clusterVersion: SimulatedClusterVersion | undefined;
   const timers = new Set<NodeJS.Timeout>();
+  let stopped = false;
   const workers = opts.workers ?? [];
   const kubelets = workers.map(
     (w) =>
@@ -143,6 +149,7 @@ export async function startInstall(cp: ControlPlane, opts: InstallOptions = {}):
     },
     cpuMs: () => ctx.meter.ms,
     async stop() {
+      stopped = true;
       for (const t of timers) clearTimeout(t);
       for (const k of kubelets) k.stop();
       for (const o of operators) o.stop();
@@ -171,6 +178,14 @@ export async function startInstall(cp: ControlPlane, opts: InstallOptions = {}):
     for (const w of workers) {
       const kubelet = install.kubelet(w.name);
       if (w.neverBoots) continue;
+      if (w.bootAfter) {
+        // A gate that fails is the test's to report (the machine then never boots); a kubelet's
+        // own failure is recorded in kubelet.error and the event log.
+        w.bootAfter().then(async () => {
+          if (!stopped) await kubelet.start();
+        }).catch(() => {});
+        continue;
+      }
       if (!w.startAfterMs) {
         immediate.push(kubelet.start());
         continue;
