@@ -55,6 +55,12 @@ export function readDocument(doc: Record<string, unknown>, source: string, folde
   const rawUsers = Array.isArray(doc.users) ? (doc.users as Array<{ name?: unknown; user?: Record<string, unknown> }>) : [];
   // client-node reads a `token-file` key (not kubectl's) at once, relative to the working directory: kubectl ignores it.
   const users = rawUsers.map((u) => (u?.user && 'token-file' in u.user ? { ...u, user: Object.fromEntries(Object.entries(u.user).filter(([k]) => k !== 'token-file')) } : u));
+  // client-go refuses a file that names a cluster, user or context twice (`duplicate name`).
+  for (const kind of ['clusters', 'users', 'contexts'] as const) {
+    const names = (Array.isArray(doc[kind]) ? (doc[kind] as Array<{ name?: unknown }>) : []).map((e) => e?.name);
+    const twice = names.find((name, i) => names.indexOf(name) !== i);
+    if (twice !== undefined) throw new Error(`duplicate name '${String(twice)}' in ${kind}`);
+  }
   const config = new KubeConfig();
   config.loadFromString(JSON.stringify({ ...doc, users }));
   const at = <T>(value: T): Entry<T> => ({ value, source, folder });
@@ -114,7 +120,7 @@ export interface MergedKubeconfig {
 /**
  * kubectl's merge of several files: the first to define a name wins it whole (a later file's
  * entry of the same name is ignored, even its keys the first lacks); current-context comes from
- * the first file that sets it. Within one file, a name defined twice keeps the later entry.
+ * the first file that sets it. Within one file a name defined twice is an error (readDocument).
  */
 export function mergeDocuments(documents: readonly KubeconfigDocument[]): MergedKubeconfig {
   const merge = <T extends { name: string }>(pick: (d: KubeconfigDocument) => ReadonlyArray<Entry<T>>) => {

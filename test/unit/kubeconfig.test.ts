@@ -186,3 +186,9 @@ test('the CLI\'s --kubeconfig is that one file, a ":" in its name included; KUBE
   assert.equal(loaded.source, path);
   assert.throws(() => loadKubeConfig('', '', fromFiles(other), join(dir, 'missing')), inputError(/missing does not exist/));
 });
+
+test('a file that names a cluster, user or context twice is refused, as client-go refuses it', () => {
+  const doc = kubeconfig({ 'certificate-authority-data': CA_DATA }, { token: 'abc' });
+  const twice = { ...doc, users: [...doc.users, { name: 'u', user: { token: 'other' } }] };
+  assert.throws(() => loadKubeConfig('', '', fromFiles(kubeconfigFile(twice))), inputError(/is not a usable kubeconfig \(duplicate name 'u' in users\)/));
+});
