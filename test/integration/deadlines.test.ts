@@ -112,9 +112,15 @@ test('registry-timeout while the API server cannot answer (etcd stalled): the ru
   // registry-timeout; etcd is stalled just before that, so the last reads hang.
   await bed.install({ controlPlaneNodes: 0, registry: false });
   await bed.cp.admin.request('DELETE', PATHS.registryConfig, { okStatuses: [200, 404] });
-  const started = Date.now();
   const action = startAction(bed.cp, { 'registry-storage': 'emptyDir', 'registry-timeout': '8s', 'wait-for-operators': 'false' });
-  await new Promise((r) => setTimeout(r, 6000));
+  // registry-timeout counts from the phase's first line, not from the process start: on a busy
+  // machine the start-up and the preflight took seconds of the 6 before the stall.
+  const started = await until(() => {
+    if (/\[registry\] configuring image registry storage/.test(action.stdoutSoFar())) return Date.now();
+    if (action.child.exitCode !== null) throw new Error(`the action exited before its registry phase:\n${action.stdoutSoFar()}`);
+    return undefined;
+  }, { message: 'the registry phase started', timeoutMs: 30_000, intervalMs: 20 });
+  await new Promise((r) => setTimeout(r, started + 6000 - Date.now()));
   bed.cp.pauseEtcd();
   let run;
   try {
