@@ -1,13 +1,18 @@
 // Bad input never reaches the cluster, secrets never reach the log, and a cancelled job still
 // reports: against the real API server, the bundled action under its least-privilege identity.
 import assert from 'node:assert/strict';
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { objectPath, PATHS } from '../../src/cluster/paths.ts';
+import { auditLog } from '../env/audit.ts';
+import { ACTION_USER } from '../env/controlplane.ts';
 import { untilObserved } from '../env/until.ts';
 import type { SimulatedInstall } from '../sim/install.ts';
 import { runAction, sharedControlPlane, startAction, type ActionRun } from './harness.ts';
 
-const bed = sharedControlPlane();
+// Who wrote is read from the audit log: the simulated install keeps writing meanwhile.
+const audit = auditLog();
+const bed = sharedControlPlane({ apiServerArgs: audit.apiServerArgs });
+after(() => audit.remove());
 let sim: SimulatedInstall;
 before(async () => {
   sim = await bed.install({ controlPlaneNodes: 1, workers: [{ name: 'i-worker-0', addresses: ['10.3.0.10'] }], registry: {} });
@@ -48,14 +53,14 @@ const badInputs: Array<[string, Record<string, string>, string]> = [
 ];
 
 test('every malformed input fails with its name and the accepted forms, and writes nothing', { timeout: 300_000 }, async () => {
-  const before = await bed.cp.writes();
+  const mark = audit.mark();
   for (const [label, override, message] of badInputs) {
     const run = await runAction(bed.cp, { ...valid, ...override });
     assert.equal(run.exitCode, 1, `${label}: exit code`);
     assert.equal(run.outputs.result, 'error', `${label}: result`);
     assert.deepEqual(run.stdout.split('\n').filter((line) => line.startsWith('::error::')), [`::error::${message}`], label);
   }
-  assert.equal(await bed.cp.writes(), before, 'no write reached the API server');
+  assert.deepEqual(audit.requests({ user: ACTION_USER, since: mark, writes: true }).map((r) => `${r.verb} ${r.uri}`), [], 'no write reached the API server');
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const config: any = await bed.cp.admin.request('GET', PATHS.registryConfig);
   assert.equal(config.spec.managementState, 'Removed');
