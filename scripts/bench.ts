@@ -22,10 +22,12 @@ import { ensureBinaries } from '../test/env/ensure.ts';
 import { BUNDLE } from '../test/integration/harness.ts';
 import { describeBundle, stageBaseline, type BundleInfo } from './bench/bundles.ts';
 import { render } from './bench/report.ts';
-import { burst, oneByOne, runOne, type RunResult, type Scenario } from './bench/run.ts';
+import { burst, oneByOne, realBurst, runOne, type RunResult, type Scenario } from './bench/run.ts';
+import { realKubeletsUnavailable } from '../test/env/kubelet.ts';
 import { ensureKubectl, type SystemKind } from './bench/systems.ts';
 
-const SCENARIOS: Scenario[] = [burst(10), burst(100), burst(1000), burst(2000), oneByOne(20, 1000, 20240601)];
+// Real kubelets where they can run (root, unshare): 10 in a burst, timed from their start.
+const SCENARIOS: Scenario[] = [burst(10), burst(100), burst(1000), burst(2000), oneByOne(20, 1000, 20240601), ...(realKubeletsUnavailable() ? [] : [realBurst(10)])];
 /** The systems of a full run; `baseline` joins them (right after the action) when --baseline is given. */
 const SYSTEMS: SystemKind[] = ['action', 'raw', 'loop-1s', 'loop-10s'];
 const COLUMN_ORDER: SystemKind[] = ['action', 'baseline', 'raw', 'loop-1s', 'loop-10s'];

@@ -49,7 +49,12 @@ test is started and the run waits until it is ready (the action: the API server 
 first CSR and Node lists, plus 250 ms for its watches to open; the raw loop: its first list; a shell
 loop: its first iteration plus half its sleep, the expected phase of a loop already running when
 machines boot). Then the workers boot, all at once (burst) or one by one at seeded exponential
-intervals; the run ends when every worker's Node is Ready. The shell loops cannot finish a thousand
+intervals; the run ends when every worker's Node is Ready. In the real-kubelet scenario the workers
+are unmodified kubelets of the same version with the fake CRI runtime kubemark uses
+(\`test/env/kubelet.ts\`), all started at once: the time runs from their start (a process each,
+mount namespace, runtime, kubelet start-up included) until every Node is Ready and has its serving
+certificate (a real Node is Ready before it has one), and creation times are the bench watch's
+ADDED. The shell loops cannot finish a thousand
 machines in reasonable time (kubectl's client-side rate limit of 5 requests/s, and \`kubectl
 certificate approve\` makes a GET and a PUT per CSR: about 2.5 approvals/s, some 13 minutes per run),
 so at a thousand machines they are stopped ${run.loopCapMs / 1000} s after the first boot; a figure

@@ -1,6 +1,7 @@
 // One benchmark run: a fresh control plane with an audit log, the simulated machines (all
 // declared, none booted), the bench's own watch, the approver under test; then the machines
-// boot (a burst, or one by one), and the run ends when every machine's Node is Ready.
+// boot (a burst, or one by one), and the run ends when every machine's Node is Ready. In a
+// `real-` scenario the machines are real kubelets (test/env/kubelet.ts), started in a burst.
 import { copyFile as cp_, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,8 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { ACTION_USER, startControlPlane } from '../../test/env/controlplane.ts';
 import { seededRandom } from '../../test/sim/common.ts';
 import { startInstall } from '../../test/sim/install.ts';
+import { startRealKubelets, type RealKubelet } from '../../test/env/kubelet.ts';
+import { parseCertificateRequest } from '../../src/csr/x509.ts';
 import { auditArgs, breakdown, readAudit, type RequestBreakdown } from './audit.ts';
 import { Observer } from './observer.ts';
 import { startSystem, type Machine, type SystemKind } from './systems.ts';
@@ -18,10 +21,17 @@ export interface Scenario {
   machines: number;
   /** ms after the start at which each machine boots; all 0 for a burst */
   arrivals: number[];
+  /** real kubelets instead of simulated ones (a burst) */
+  real?: boolean;
 }
 
 export function burst(machines: number): Scenario {
   return { id: `burst-${machines}`, title: `${machines} machines, burst`, machines, arrivals: new Array<number>(machines).fill(0) };
+}
+
+/** Real kubelets started at once: the time runs from the kubelets' start (a process each) to every Node Ready. */
+export function realBurst(machines: number): Scenario {
+  return { ...burst(machines), id: `real-burst-${machines}`, title: `${machines} real kubelets, burst (from the kubelets' start)`, real: true };
 }
 
 /** Machines booting one by one, at exponential (Poisson) intervals of mean `meanMs`, seeded. */
@@ -97,10 +107,11 @@ export async function runOne(scenario: Scenario, kind: SystemKind, opts: { kubec
   let system: ReturnType<typeof startSystem> | undefined;
   let observer: Observer | undefined;
   const timers: NodeJS.Timeout[] = [];
+  let real: RealKubelet[] = [];
   try {
     sim = await startInstall(cp, {
       controlPlaneNodes: 3,
-      workers: machines.map((m) => ({ name: m.name, addresses: [m.address], neverBoots: true })),
+      workers: scenario.real ? [] : machines.map((m) => ({ name: m.name, addresses: [m.address], neverBoots: true })),
       registry: false,
       maxConcurrentRequests: 64,
     });
@@ -128,18 +139,20 @@ export async function runOne(scenario: Scenario, kind: SystemKind, opts: { kubec
     delay.enable();
     const t0 = performance.now();
     const s = sim;
-    scenario.arrivals.forEach((at, i) => {
+    if (scenario.real) real = await startRealKubelets(cp, machines.map((m) => ({ name: m.name, addresses: [m.address] })));
+    else scenario.arrivals.forEach((at, i) => {
       const boot = () => void s.kubelet(names[i]!).start().catch(() => {}); // failures surface in whenReady
       if (at === 0) boot();
       else timers.push(setTimeout(boot, at));
     });
     let cappedAt: number | undefined;
     try {
-      await sim.whenReady(names, opts.capMs ?? 10 * 60_000);
+      if (scenario.real) await allReady(cp.admin, observer, names, opts.capMs ?? 10 * 60_000);
+      else await sim.whenReady(names, opts.capMs ?? 10 * 60_000);
     } catch (e) {
       if (!opts.capMs) throw e;
       cappedAt = performance.now();
-      const ready = sim.kubelets.filter((k) => k.phase === 'ready').length;
+      const ready = scenario.real ? (await realDone(cp.admin, observer)).size : sim.kubelets.filter((k) => k.phase === 'ready').length;
       notes.push(`stopped ${opts.capMs / 1000} s after the first boot with ${ready} of ${names.length} Nodes Ready: figures marked ≥ are lower bounds`);
     }
     const tAllReady = performance.now();
@@ -177,7 +190,8 @@ export async function runOne(scenario: Scenario, kind: SystemKind, opts: { kubec
     let unapproved = 0;
     let firstCreated = Infinity;
     let lastApproved = 0;
-    for (const k of sim.kubelets) {
+    const realByNode = scenario.real ? await realCsrs(cp.admin) : new Map<string, RealCsrs>();
+    for (const k of scenario.real ? realByNode.values() : sim.kubelets) {
       for (const [list, into, pending] of [[k.clientCsrs, client, clientPending], [k.servingCsrs, serving, servingPending]] as const) {
         for (const csr of list) {
           const seen = observer.seen.get(csr);
@@ -197,7 +211,8 @@ export async function runOne(scenario: Scenario, kind: SystemKind, opts: { kubec
       }
     }
     const approvals = client.length + serving.length;
-    const lastReady = Math.max(...names.map((n) => readyAt.get(n) ?? NaN));
+    const realDoneAt = scenario.real ? await realDone(cp.admin, observer) : undefined;
+    const lastReady = Math.max(...names.map((n) => (realDoneAt ? realDoneAt.get(n) : readyAt.get(n)) ?? NaN));
 
     const requests = await readAudit(audit.log);
     const mine = requests.filter((r) => (kind.startsWith('loop') ? r.userAgent.startsWith('kubectl') : r.user === ACTION_USER));
@@ -234,6 +249,7 @@ export async function runOne(scenario: Scenario, kind: SystemKind, opts: { kubec
     throw e;
   } finally {
     for (const t of timers) clearTimeout(t);
+    await Promise.all(real.map((k) => k.remove()));
     await system?.stop().catch(() => {});
     await sim?.stop().catch(() => {});
     await observer?.stop().catch(() => {});
@@ -250,6 +266,47 @@ export async function runOne(scenario: Scenario, kind: SystemKind, opts: { kubec
       }
     }
     await rm(auditDir, { recursive: true, force: true });
+  }
+}
+
+interface RealCsrs { clientCsrs: string[]; servingCsrs: string[] }
+type Admin = { request<T>(method: string, path: string): Promise<T> };
+
+/** The real kubelets' CSRs by node (from their CN) and kind, read from the cluster (the simulator keeps its own lists). */
+async function realCsrs(admin: Admin): Promise<Map<string, RealCsrs>> {
+  const list = await admin.request<{ items: { metadata: { name: string }; spec: { signerName: string; request: string } }[] }>('GET', '/apis/certificates.k8s.io/v1/certificatesigningrequests');
+  const byNode = new Map<string, RealCsrs>();
+  for (const csr of list.items) {
+    const node = parseCertificateRequest(csr.spec.request).commonNames[0]?.replace(/^system:node:/, '') ?? '';
+    const entry = byNode.get(node) ?? { clientCsrs: [], servingCsrs: [] };
+    (csr.spec.signerName === 'kubernetes.io/kubelet-serving' ? entry.servingCsrs : entry.clientCsrs).push(csr.metadata.name);
+    byNode.set(node, entry);
+  }
+  return byNode;
+}
+
+/**
+ * When each real machine was done, as a simulated one is: its Node seen Ready and its first
+ * serving certificate issued (a real Node is Ready before it has one).
+ */
+async function realDone(admin: Admin, observer: Observer): Promise<Map<string, number>> {
+  const done = new Map<string, number>();
+  for (const [node, csrs] of await realCsrs(admin)) {
+    const ready = observer.ready.get(node);
+    const issued = Math.min(...csrs.servingCsrs.map((c) => observer.issued.get(c) ?? Infinity));
+    if (ready !== undefined && Number.isFinite(issued)) done.set(node, Math.max(ready, issued));
+  }
+  return done;
+}
+
+/** Polls until every named machine is done (realDone). */
+async function allReady(admin: Admin, observer: Observer, names: string[], timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const done = await realDone(admin, observer);
+    if (names.every((n) => done.has(n))) return;
+    if (performance.now() > deadline) throw new Error(`machines not done within ${timeoutMs} ms: ${names.filter((n) => !done.has(n)).join(', ')}`);
+    await sleep(100);
   }
 }
 
