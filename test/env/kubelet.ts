@@ -301,13 +301,26 @@ export async function hostState(): Promise<{ sysctls: Record<string, string>; mo
   return { sysctls, mounts, paths, cgroups };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
+/**
+ * A free port below the ephemeral range: the kubelet binds it a second or two later, and in the
+ * meantime an outgoing connection could take a port of the ephemeral range, never one below it.
+ */
+async function freePort(): Promise<number> {
+  const [low = 32768] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * Math.max(1, low - 10_000));
+    const free = await new Promise<boolean>((resolve) => {
+      const s = net.createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
     });
-  });
+    if (free && !taken.has(port)) {
+      taken.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free port below the ephemeral range');
 }
+
+/** Ports handed out by this process (two kubelets starting together must not draw the same one). */
+const taken = new Set<number>();

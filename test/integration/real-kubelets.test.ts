@@ -46,7 +46,8 @@ const conditionTypes = (csr: Csr) => (csr.status?.conditions ?? []).map((c) => c
 
 /** Every kubelet serves a certificate the signer issued, naming its Node's addresses. */
 async function assertServes(k: RealKubelet): Promise<void> {
-  const cert = await until(() => k.servingCertificate(), { message: `${k.name} serves TLS with an issued certificate`, timeoutMs: 60_000, intervalMs: 250 });
+  const cert = await until(() => k.servingCertificate(), { message: `${k.name} serves TLS with an issued certificate`, timeoutMs: 60_000, intervalMs: 250 })
+    .catch((e: Error) => { throw new Error(`${e.message}\n--- ${k.name}'s kubelet log (end) ---\n${k.log().slice(-3000)}`); });
   assert.equal(cert.subject, `O=system:nodes\nCN=system:node:${k.name}`);
   assert.ok(cert.checkIssued(new (await import('node:crypto')).X509Certificate(bed.cp.signerCaPem)), `${k.name}'s certificate issued by the signer`);
   // DNS names then IPs, each sorted (IPs by their text), as the kubelet files them
