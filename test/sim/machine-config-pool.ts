@@ -53,6 +53,9 @@ export class MachineConfigPoolOperator {
     this.#informer = new Informer(this.#ctx, `${PATHS.nodes}?labelSelector=node-role.kubernetes.io%2F${this.name}`, (type, node) => this.#onNode(type, node));
     await this.#informer.start();
     this.#publish();
+    // Its first status is written when start() resolves (and so when startInstall does): a test
+    // that looks at the cluster after the install started sees the pool as published.
+    await this.#writing;
   }
 
   async stop(): Promise<void> {
