@@ -43,7 +43,7 @@ test('a ClusterVersion still Progressing: the action waits until it completes, t
   }, 'did not open the gate before the ClusterVersion completed');
   assert.equal(run.outputs['operators-stable'], 'true');
   assert.match(run.stdout, /waiting for every ClusterOperator to be stable for 0s, ClusterVersion complete/);
-  assert.match(run.summary, /\*\*OpenShift 4\.21\.3\*\*: install complete\./);
+  assert.match(run.summaryText, /\*\*OpenShift 4\.21\.3\*\*: install complete\./);
   assert.deepEqual(run.json('machine-config-pools'), []);
 });
 
@@ -61,8 +61,8 @@ test('a ClusterVersion Failing with a message: timeout, the message in the failu
   assert.equal(cv.failing, true);
   assert.equal(cv.message, message);
   assert.match(run.stdout, new RegExp(`::error::Install not complete within operators-timeout 6s: ClusterVersion 4\\.21\\.0 Failing, Progressing, history Partial: ${message}`));
-  assert.match(run.summary, new RegExp(`\\*\\*Blocked by:\\*\\* Install not complete .*${message}`));
-  assert.match(run.summary, /\*\*OpenShift 4\.21\.0\*\*: Failing \(Cluster operator monitoring is not available\)/);
+  assert.match(run.summaryText, new RegExp(`\\*\\*Blocked by:\\*\\* Install not complete .*${message}`));
+  assert.match(run.summaryText, /\*\*OpenShift 4\.21\.0\*\*: Failing \(Cluster operator monitoring is not available\)/);
 });
 
 test('a worker pool that finishes rolling out after the nodes are Ready: the gate opens only then', { timeout: 120_000 }, async () => {
@@ -80,14 +80,14 @@ test('a worker pool that finishes rolling out after the nodes are Ready: the gat
   ]);
   // The summary's timeline table: the last column is when the row got there (+12.3s, +1m02.5s).
   const reached = (row: string) => {
-    const line = run.summary.split('\n').findLast((l) => l.startsWith(`| ${row} |`)) ?? ''; // the Nodes table comes first
+    const line = run.summaryText.split('\n').findLast((l) => l.startsWith(`| ${row} |`)) ?? ''; // the Nodes table comes first
     const [, minutes, seconds] = /\+(?:(\d+)m)?([\d.]+)s[^|]*\|\s*$/.exec(line) ?? [];
     assert.ok(seconds, `${row} in the timeline table:\n${run.summary.slice(run.summary.indexOf('### Timeline'), run.summary.indexOf('```mermaid'))}`);
     return Number(minutes ?? 0) * 60 + Number(seconds);
   };
   assert.ok(reached('ClusterOperators') - reached('p-worker-1') >= 4, 'the gate waited for the pool\'s 5 s rollout after the last node was Ready');
-  assert.match(run.summary, /MachineConfigPool worker \| yes \| 2\/2 updated, 2\/2 ready/);
-  assert.match(run.summary, /Finished [\d.ms]+ after the first approval\./);
+  assert.match(run.summaryText, /MachineConfigPool worker \| yes \| 2\/2 updated, 2\/2 ready/);
+  assert.match(run.summaryText, /Finished [\d.ms]+ after the first approval\./);
 });
 
 test('a pool that does not roll out: timeout naming the pool and its counts', { timeout: 120_000 }, async () => {
@@ -120,7 +120,7 @@ test('without the ImageRegistry capability: registry-storage pvc fails before an
   const kept = await runAction(bed.cp, { nodes: 'r-worker-0', 'registry-storage': 'keep', 'stable-period': '0s', 'operators-timeout': '30s' });
   assert.equal(kept.outputs.result, 'success', kept.stdout);
   assert.match(kept.stdout, /the ImageRegistry capability is disabled: this cluster has no image registry \(not installed\)/);
-  assert.match(kept.summary, /Not installed: the cluster has the ImageRegistry capability disabled\./);
+  assert.match(kept.summaryText, /Not installed: the cluster has the ImageRegistry capability disabled\./);
   assert.deepEqual(kept.json('registry'), {});
   assert.deepEqual(kept.json('unstable-operators'), [], 'the degraded image-registry operator of a disabled capability is not waited for');
 });
@@ -143,6 +143,6 @@ test('dry-run reports the ClusterVersion and the pools and writes nothing', { ti
   const cv = run.json('cluster-version');
   assert.deepEqual([cv.completed, cv.progressing], [false, true]);
   assert.deepEqual(run.json('machine-config-pools').map((p) => p.name), ['worker']);
-  assert.match(run.summary, /### Completion/);
-  assert.match(run.summary, /ClusterVersion 4\.21\.0 \| no \|/);
+  assert.match(run.summaryText, /### Completion/);
+  assert.match(run.summaryText, /ClusterVersion 4\.21\.0 \| no \|/);
 });

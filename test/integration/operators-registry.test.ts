@@ -58,7 +58,7 @@ test('an operator degrades, then recovers: the clock restarts and the wait succe
   assert.match(run.stdout, /stability interrupted/);
   assert.ok(Date.now() - recoveredAt >= 5000, 'waited the full stable period after the recovery');
   assert.deepEqual(run.json('registry'), {});
-  assert.match(run.summary, /All ClusterOperators stable/);
+  assert.match(run.summaryText, /All ClusterOperators stable/);
 });
 
 test('an operator that never recovers gives timeout, naming it with its message', { timeout: 120_000 }, async () => {
@@ -80,9 +80,9 @@ test('an operator that never recovers gives timeout, naming it with its message'
   assert.deepEqual(unstable.map((o) => o.name), ['op-broken']);
   assert.equal(unstable[0]!.degraded, 'True');
   assert.match(run.stdout, /::error::ClusterOperators not stable.*op-broken.*disk pressure on master-0/);
-  assert.match(run.summary, /op-broken/);
-  assert.match(run.summary, /disk pressure on master-0 &#124; &lt;b&gt;/);
-  assert.match(run.summary, /Ignored: op-noisy/);
+  assert.match(run.summaryText, /op-broken/);
+  assert.match(run.summaryText, /disk pressure on master-0 \| <b>/, 'the message shown as text');
+  assert.match(run.summaryText, /Ignored: op-noisy/);
   // Diagnostics name the operator with its conditions, for actions/upload-artifact.
   assert.ok(run.outputs['diagnostics-path'], 'diagnostics-path set on failure');
   const operators = JSON.parse(run.diagnostics['operators.json']!);
@@ -107,7 +107,7 @@ test('registry pvc with a created ReadWriteOnce claim: Managed, Recreate, 1 repl
   const claim = await get(objectPath(PVCS, 'registry-rwo'));
   assert.deepEqual(claim.spec.accessModes, ['ReadWriteOnce']);
   assert.equal(claim.spec.resources.requests.storage, '10Gi');
-  assert.match(run.summary, /Image registry/);
+  assert.match(run.summaryText, /Image registry/);
 
   const again = await runAction(bed.cp, inputs);
   assert.equal(again.outputs.result, 'success', again.stdout);
