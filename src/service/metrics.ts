@@ -54,7 +54,7 @@ export function renderMetrics(s: ServiceSnapshot): string {
   family(
     `${PREFIX}_refusals_total`,
     'counter',
-    'Kubelet CSRs this process refused to approve, each counted once, by reason code (see the README).',
+    'Kubelet CSRs this process refused to approve, each counted once, by reason code (see docs/troubleshooting.md).',
     [...s.counters.refusals].sort(([a], [b]) => a.localeCompare(b)).map(([reason, n]) => [{ reason }, n]),
   );
   family(

@@ -20,7 +20,7 @@ export const INPUTS = [
     name: 'nodes',
     default: '',
     description:
-      'The machines this install added. Entries separated by newlines or commas; each entry is a node name, optionally followed (after whitespace) by the IP addresses and DNS names that machine may put in its serving certificate. Blank lines and # comments are ignored. Empty: no CSR is approved and node readiness is not awaited. A machine listed without addresses is trusted about itself: its serving certificate may carry its node name, names under it and the InternalIP/ExternalIP addresses its Node reports, which the machine writes itself; declaring the addresses makes the check independent of the machine.',
+      'The machines this install added. Entries separated by newlines or commas; each entry is a node name, optionally followed (after whitespace) by the IP addresses and DNS names that machine may put in its serving certificate. Blank lines and # comments are ignored. Empty: no CSR is approved and node readiness is not awaited. A machine listed without addresses is trusted about itself: its serving certificate may carry its node name and the names under it and InternalIP/ExternalIP addresses its Node reports, which the machine writes itself; declaring the addresses makes the check independent of the machine.',
   },
   {
     name: 'nodes-timeout',
@@ -151,7 +151,7 @@ export const OUTPUTS = [
   {
     name: 'diagnostics-path',
     description:
-      'When the run did not succeed: a folder with the unstable operators (conditions, related objects), the events of nodes not Ready, the refused CSRs with reasons, and oc adm inspect output where oc is installed; for actions/upload-artifact. On success it is empty, unless approved-csrs or refused-csrs had to leave requests out: the folder then holds the full lists (csrs-approved.json, csrs-refused.json). Never holds secrets.',
+      'When the run did not succeed: a folder with the unstable operators (conditions, related objects), the events of nodes not Ready, the refused and approved CSRs, the reads the identity was refused (not-readable.json, with the rule that allows each), and oc adm inspect output where oc is installed; for actions/upload-artifact. On success it is empty, unless approved-csrs or refused-csrs had to leave requests out: the folder then holds the full lists (csrs-approved.json, csrs-refused.json). Never holds secrets.',
   },
   { name: 'duration-seconds', description: 'Whole seconds the action ran.' },
 ] as const;

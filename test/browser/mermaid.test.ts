@@ -133,8 +133,8 @@ test('cluster-supplied names stay text inside the chart', { timeout: 60_000 }, a
   assert.equal(rendered.links, 0, 'no link or handler injected');
   assert.ok(!rendered.svg.includes('<img'), 'no element injected');
   assert.equal(rendered.bars, hostile.length * 3 + 2, 'no task injected or lost');
-  // Each name shows as written, on one line.
-  assert.deepEqual(rendered.sections.slice(0, hostile.length), hostile.map((n) => n.replace(/\n/g, ' ')));
+  // Each name shows as written, on one line, a line break shown as \u000a (src/escape.ts chartText).
+  assert.deepEqual(rendered.sections.slice(0, hostile.length), hostile.map((n) => n.replace(/\n/g, '\\u000a')));
 });
 
 test('the check fails on a Mermaid syntax error and on unescaped names', { timeout: 60_000 }, async () => {

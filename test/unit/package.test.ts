@@ -14,10 +14,12 @@ test('npm pack installs with npm install -g and gives a working command', { time
   t.after(() => installed.remove());
   const examples = installed.files.filter((f) => f.startsWith('examples/'));
   assert.ok(examples.length >= 5, `the examples are in the package: ${installed.files.join(', ')}`);
+  const docs = installed.files.filter((f) => f.startsWith('docs/'));
+  assert.ok(docs.includes('docs/troubleshooting.md') && docs.includes('docs/cli.md'), `the pages the README links to are in the package: ${docs.join(', ')}`);
   assert.deepEqual(
-    installed.files.filter((f) => !f.startsWith('examples/')),
-    ['LICENSE', 'README.md', 'deploy/rbac.yaml', 'dist/cli.js', 'dist/index.js', 'package.json'],
-    'only the bundles, the README, the license, the RBAC and the examples',
+    installed.files.filter((f) => !f.startsWith('examples/') && !f.startsWith('docs/')),
+    ['CHANGELOG.md', 'CONTRIBUTING.md', 'LICENSE', 'README.md', 'SECURITY.md', 'deploy/rbac.yaml', 'dist/cli.js', 'dist/index.js', 'package.json'],
+    'only the bundles, the README and the pages it links to, the license, the RBAC and the examples',
   );
   assert.equal(pkg.dependencies, undefined, 'the bundles carry every dependency: an install downloads nothing');
 
