@@ -247,3 +247,44 @@ export function whenLogged(running: () => RunningAction | undefined, pattern: Re
       { message: `the action logged ${pattern}`, timeoutMs },
     );
 }
+
+/** The renewal service (dist/cli.js --watch) with its metrics endpoint, started by a test. */
+export interface WatchService {
+  readonly healthUrl: string;
+  readonly metricsUrl: string;
+  stderr(): string;
+  /** SIGTERM, then its exit. */
+  stop(): Promise<{ code: number | null; stderr: string }>;
+}
+
+/** Starts `--watch` with `--metrics-address 127.0.0.1:0` and resolves once it printed where its metrics are. */
+export async function startWatchService(args: { kubeconfig: string; nodesFile: string; home: string; pollSeconds: number; extra?: string[] }): Promise<WatchService> {
+  const service = startCli(
+    ['--kubeconfig', args.kubeconfig, '--watch', '--nodes-file', args.nodesFile, '--poll-interval', `${args.pollSeconds}s`, '--metrics-address', '127.0.0.1:0', ...(args.extra ?? [])],
+    { home: args.home, timeoutMs: Infinity },
+  );
+  const stderr = await untilObserved(service.stderrSoFar, (text) => /metrics at http:\/\/[^/\s]+\/metrics/.test(text), { message: 'the service printed its metrics address', timeoutMs: 20_000 });
+  const address = /metrics at http:\/\/([^/\s]+)\/metrics/.exec(stderr)![1];
+  return {
+    healthUrl: `http://${address}/healthz`,
+    metricsUrl: `http://${address}/metrics`,
+    stderr: service.stderrSoFar,
+    async stop() {
+      service.child.kill('SIGTERM');
+      const run = await service.done;
+      return { code: run.code, stderr: run.stderr };
+    },
+  };
+}
+
+/** The samples of the service's Prometheus text, by name with labels as written. */
+export async function scrapeMetrics(service: WatchService): Promise<{ samples: Map<string, number>; status: number; contentType: string }> {
+  const response = await fetch(service.metricsUrl);
+  const samples = new Map<string, number>();
+  for (const line of (await response.text()).split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return { samples, status: response.status, contentType: response.headers.get('content-type') ?? '' };
+}

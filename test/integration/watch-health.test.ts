@@ -10,49 +10,26 @@ import { test } from 'node:test';
 import { objectPath, PATHS } from '../../src/cluster/paths.ts';
 import { until, untilObserved } from '../env/until.ts';
 import { nodeIdentity, SIGNER, USAGES } from '../sim/common.ts';
-import { sharedControlPlane, startCli } from './harness.ts';
+import { scrapeMetrics, sharedControlPlane, startWatchService, type WatchService } from './harness.ts';
 
 const bed = sharedControlPlane();
 const ROLE = objectPath('/apis/rbac.authorization.k8s.io/v1/clusterroles', 'openshift-finish-install');
 const POLL_S = 2;
 
-interface Service {
-  healthUrl: string;
-  metricsUrl: string;
-  stderr(): string;
-  stop(): Promise<{ code: number | null; stderr: string }>;
-}
+type Service = WatchService;
 
 async function startService(name: string, nodes: string, extra: string[] = []): Promise<Service & { nodesFile: string }> {
   const nodesFile = join(bed.dir, `${name}-nodes`);
   writeFileSync(nodesFile, nodes);
   const kubeconfig = join(bed.dir, `${name}.kubeconfig`);
   writeFileSync(kubeconfig, bed.cp.kubeconfig('action'), { mode: 0o600 });
-  const service = startCli(['--kubeconfig', kubeconfig, '--watch', '--nodes-file', nodesFile, '--poll-interval', `${POLL_S}s`, '--metrics-address', '127.0.0.1:0', ...extra], { home: bed.dir, timeoutMs: Infinity });
-  const stderr = await untilObserved(service.stderrSoFar, (text) => /metrics at http:\/\/[^/\s]+\/metrics/.test(text), { message: 'the service printed its metrics address', timeoutMs: 20_000 });
-  const address = /metrics at http:\/\/([^/\s]+)\/metrics/.exec(stderr)![1];
-  await untilObserved(service.stderrSoFar, (text) => text.includes('listed machines until stopped'), { message: 'the service started approving', timeoutMs: 20_000 });
-  return {
-    nodesFile,
-    healthUrl: `http://${address}/healthz`,
-    metricsUrl: `http://${address}/metrics`,
-    stderr: service.stderrSoFar,
-    async stop() {
-      service.child.kill('SIGTERM');
-      const run = await service.done;
-      return { code: run.code, stderr: run.stderr };
-    },
-  };
+  const service = await startWatchService({ kubeconfig, nodesFile, home: bed.dir, pollSeconds: POLL_S, extra });
+  await untilObserved(service.stderr, (text) => text.includes('listed machines until stopped'), { message: 'the service started approving', timeoutMs: 20_000 });
+  return Object.assign(service, { nodesFile });
 }
 
 async function scrape(service: Service): Promise<Map<string, number>> {
-  const samples = new Map<string, number>();
-  for (const line of (await (await fetch(service.metricsUrl)).text()).split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return samples;
+  return (await scrapeMetrics(service)).samples;
 }
 
 const health = async (service: Service) => {

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { objectPath, PATHS } from '../../src/cluster/paths.ts';
 import { until, untilObserved } from '../env/until.ts';
 import { nodeIdentity, SIGNER, USAGES } from '../sim/common.ts';
-import { sharedControlPlane, startCli } from './harness.ts';
+import { scrapeMetrics, sharedControlPlane, startWatchService, type WatchService } from './harness.ts';
 
 const NS = 'openshift-finish-install';
 const SA = 'openshift-finish-install';
@@ -61,40 +61,15 @@ function kubeconfig(name: string, user: string[]): string {
   return file;
 }
 
-interface Service {
-  metricsUrl: string;
-  healthUrl: string;
-  stderr(): string;
-  stop(): Promise<{ code: number | null; stderr: string }>;
-}
+type Service = WatchService;
 
-async function startService(kubeconfigFile: string, nodesFile: string): Promise<Service> {
-  const service = startCli(['--kubeconfig', kubeconfigFile, '--watch', '--nodes-file', nodesFile, '--poll-interval', '2s', '--metrics-address', '127.0.0.1:0'], { home: bed.dir, timeoutMs: Infinity });
-  const stderr = await untilObserved(service.stderrSoFar, (text) => /metrics at http:\/\/[^/\s]+\/metrics/.test(text), { message: 'the service printed its metrics address', timeoutMs: 10_000 });
-  const address = /metrics at http:\/\/([^/\s]+)\/metrics/.exec(stderr)![1];
-  return {
-    metricsUrl: `http://${address}/metrics`,
-    healthUrl: `http://${address}/healthz`,
-    stderr: service.stderrSoFar,
-    async stop() {
-      service.child.kill('SIGTERM');
-      const run = await service.done;
-      return { code: run.code, stderr: run.stderr };
-    },
-  };
-}
+const startService = (kubeconfigFile: string, nodesFile: string): Promise<Service> => startWatchService({ kubeconfig: kubeconfigFile, nodesFile, home: bed.dir, pollSeconds: 2 });
 
-/** The samples of a Prometheus text, by name with labels as written. */
+/** The samples of the service's Prometheus text, by name with labels as written. */
 async function scrape(service: Service): Promise<Map<string, number>> {
-  const response = await fetch(service.metricsUrl);
-  assert.equal(response.status, 200);
-  assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
-  const samples = new Map<string, number>();
-  for (const line of (await response.text()).split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
+  const { samples, status, contentType } = await scrapeMetrics(service);
+  assert.equal(status, 200);
+  assert.match(contentType, /^text\/plain; version=0\.0\.4/);
   return samples;
 }
 

@@ -2,20 +2,19 @@
 // 409s past the retries): the per-CSR backoff and streak (failures.ts), the health verdict that
 // turns 503 when an allowed request keeps failing (health.ts), and the approver around them:
 // backing off, logging once per streak and once on recovery, counting by status.
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { ClusterError } from '../../src/cluster/errors.ts';
 import type { ClusterGateway } from '../../src/cluster/gateway.ts';
-import { Informer, type InformerSource, type InformerStats } from '../../src/cluster/informer.ts';
+import { Informer, type InformerStats } from '../../src/cluster/informer.ts';
 import { toCsr, toNode, type Csr, type NodeInfo } from '../../src/cluster/objects.ts';
 import { CsrApprover } from '../../src/csr/approver.ts';
 import { approvalBackoff, ApprovalFailures, backoffMs, type FailingApproval } from '../../src/csr/failures.ts';
 import { silentLog } from '../../src/log.ts';
 import { DEFAULT_APPROVAL_FAILURE_GRACE_MS, healthOf } from '../../src/service/health.ts';
 import { renderMetrics, ServiceCounters } from '../../src/service/metrics.ts';
-import { BOOTSTRAPPER, SIGNER, USAGES } from '../sim/common.ts';
-import { buildCsr } from '../sim/csr-builder.ts';
+import { clientCsr, drivenSource } from './approver-fixtures.ts';
 
 test('backoff: doubling from the first wait, capped; the approver\'s derives from the poll interval', () => {
   const policy = { initialMs: 1000, maxMs: 6000 };
@@ -87,27 +86,6 @@ test('metrics: approval failures counted by status, and the failing requests now
 
 // ---- the approver around them -----------------------------------------------------------------
 
-let rv = 100;
-function clientCsr(name: string, node: string): any {
-  const { pem } = buildCsr({ commonName: `system:node:${node}`, organizations: ['system:nodes'] });
-  return {
-    metadata: { name, uid: `uid-${name}`, resourceVersion: String(++rv), creationTimestamp: new Date().toISOString() },
-    spec: { request: Buffer.from(pem).toString('base64'), signerName: SIGNER.kubeletClient, usages: USAGES.client, username: BOOTSTRAPPER.user, groups: BOOTSTRAPPER.groups },
-  };
-}
-function drivenSource<T>(kind: string, convert: (o: unknown) => T, key: (t: T) => string) {
-  let items: unknown[] = [];
-  let emit: any;
-  let end: any;
-  const source: InformerSource<T> = {
-    kind,
-    list: async () => ({ items, resourceVersion: String(++rv) }),
-    watch: async (_rv, onEvent, done) => ((emit = onEvent), (end = done), { stop: () => undefined }),
-    convert,
-    key,
-  };
-  return { source, setList: (n: unknown[]) => (items = n), event: (t: string, o: unknown) => emit(t, o), expire: () => (emit('ERROR', { code: 410 }), end(Object.assign(new Error('Gone'), { code: 410 }))) };
-}
 const running: CsrApprover[] = [];
 afterEach(() => {
   for (const a of running.splice(0)) a.stop();

@@ -4,50 +4,12 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { ClusterGateway } from '../../src/cluster/gateway.ts';
-import { Informer, type InformerSource } from '../../src/cluster/informer.ts';
+import { Informer } from '../../src/cluster/informer.ts';
 import { toCsr, toNode, type Csr, type NodeInfo } from '../../src/cluster/objects.ts';
 import { APPROVAL_REASON } from '../../src/cluster/gateway.ts';
 import { CsrApprover } from '../../src/csr/approver.ts';
 import { silentLog } from '../../src/log.ts';
-import { buildCsr } from '../sim/csr-builder.ts';
-import { BOOTSTRAPPER, SIGNER, USAGES } from '../sim/common.ts';
-
-let rv = 100;
-function clientCsr(name: string, node: string): object {
-  const { pem } = buildCsr({ commonName: `system:node:${node}`, organizations: ['system:nodes'] });
-  return {
-    metadata: { name, uid: `uid-${name}`, resourceVersion: String(++rv), creationTimestamp: new Date().toISOString() },
-    spec: { request: Buffer.from(pem).toString('base64'), signerName: SIGNER.kubeletClient, usages: USAGES.client, username: BOOTSTRAPPER.user, groups: BOOTSTRAPPER.groups },
-  };
-}
-
-/** An informer source whose list the test sets and whose watch the test drives. */
-function drivenSource<T>(kind: string, convert: (o: unknown) => T, key: (t: T) => string) {
-  let items: unknown[] = [];
-  let emit: ((type: string, o: unknown) => void) | undefined;
-  let end: ((e: unknown) => void) | undefined;
-  const source: InformerSource<T> = {
-    kind,
-    list: async () => ({ items, resourceVersion: String(++rv) }),
-    watch: async (_rv, onEvent, done) => {
-      emit = onEvent;
-      end = done;
-      return { stop: () => undefined };
-    },
-    convert,
-    key,
-  };
-  return {
-    source,
-    setList: (next: unknown[]) => (items = next),
-    event: (type: string, o: unknown) => emit!(type, o),
-    /** The watch expires (410): the informer re-lists, which reports no deletions. */
-    expire: () => {
-      emit!('ERROR', { code: 410 });
-      end!(Object.assign(new Error('Gone'), { code: 410 }));
-    },
-  };
-}
+import { clientCsr, drivenSource } from './approver-fixtures.ts';
 
 const running: CsrApprover[] = [];
 afterEach(() => {
@@ -145,7 +107,7 @@ test('an approval whose answer was lost, that the server took after all, is repo
   await approver.start();
   await settle(approver);
   assert.deepEqual(approver.approvedCsrs(), [], 'the call failed');
-  csrs.event('MODIFIED', { ...csr, metadata: { ...csr.metadata, resourceVersion: String(++rv) }, status: { conditions: [{ type: 'Approved', status: 'True', reason: APPROVAL_REASON }] } });
+  csrs.event('MODIFIED', { ...csr, metadata: { ...csr.metadata, resourceVersion: String(Number(csr.metadata.resourceVersion) + 1) }, status: { conditions: [{ type: 'Approved', status: 'True', reason: APPROVAL_REASON }] } });
   await settle(approver);
   assert.deepEqual(approver.approvedCsrs(), ['csr-late']);
   assert.ok(approver.timeline.some((t) => t.node === 'worker-0' && t.event === 'client approved'));

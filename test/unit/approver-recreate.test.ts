@@ -4,33 +4,15 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { ClusterGateway } from '../../src/cluster/gateway.ts';
-import { Informer, type InformerSource } from '../../src/cluster/informer.ts';
+import { Informer } from '../../src/cluster/informer.ts';
 import { toCsr, toNode, type Csr, type NodeInfo } from '../../src/cluster/objects.ts';
 import { CsrApprover } from '../../src/csr/approver.ts';
 import { silentLog } from '../../src/log.ts';
-import { buildCsr } from '../sim/csr-builder.ts';
-import { BOOTSTRAPPER, SIGNER, USAGES } from '../sim/common.ts';
+import { clientCsr as freshCsr, drivenSource } from './approver-fixtures.ts';
 
-let rv = 100;
 let uidn = 0;
-function clientCsr(name: string, node: string): any {
-  const { pem } = buildCsr({ commonName: `system:node:${node}`, organizations: ['system:nodes'] });
-  return {
-    metadata: { name, uid: `uid-${name}-${++uidn}`, resourceVersion: String(++rv), creationTimestamp: new Date().toISOString() },
-    spec: { request: Buffer.from(pem).toString('base64'), signerName: SIGNER.kubeletClient, usages: USAGES.client, username: BOOTSTRAPPER.user, groups: BOOTSTRAPPER.groups },
-  };
-}
-function drivenSource<T>(kind: string, convert: (o: unknown) => T, key: (t: T) => string) {
-  let items: unknown[] = [];
-  let emit: any; let end: any;
-  const source: InformerSource<T> = {
-    kind, list: async () => ({ items, resourceVersion: String(++rv) }),
-    watch: async (_rv, onEvent, done) => { emit = onEvent; end = done; return { stop: () => undefined }; },
-    convert, key,
-  };
-  return { source, setList: (n: unknown[]) => (items = n), event: (t: string, o: unknown) => emit(t, o),
-    expire: () => { emit('ERROR', { code: 410 }); end(Object.assign(new Error('Gone'), { code: 410 })); } };
-}
+/** Each call a new object: a CSR deleted and filed again under the same name has a new uid. */
+const clientCsr = (name: string, node: string) => freshCsr(name, node, `uid-${name}-${++uidn}`);
 const running: CsrApprover[] = [];
 afterEach(() => { for (const a of running.splice(0)) a.stop(); });
 async function approverWith(options: { retainHistory?: boolean }) {
