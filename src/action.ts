@@ -7,6 +7,7 @@ import { getExecOutput } from '@actions/exec';
 import { logLine } from './escape.ts';
 import { toOutputs } from './report/report.ts';
 import { publish } from './shell/publish.ts';
+import { SecretMask } from './shell/secrets.ts';
 import { execute } from './shell/run.ts';
 import { stopOnSignals } from './shell/signals.ts';
 
@@ -14,15 +15,15 @@ import { stopOnSignals } from './shell/signals.ts';
 export async function run(): Promise<void> {
   // Every line this step prints passes logLine once, here: the runner reads commands in it. The
   // secrets are masked first (the runner masks too, but only what still reads as the secret).
-  const secrets = new Set<string>();
-  const line = (m: string) => logLine([...secrets].reduce((text, secret) => text.split(secret).join('***'), m));
+  const secrets = new SecretMask();
+  const line = (m: string) => logLine(secrets.mask(m));
   const log = { info: (m: string) => core.info(line(m)), warning: (m: string) => core.warning(line(m)), debug: (m: string) => core.debug(line(m)) };
   const { report, settings } = await execute((name) => core.getInput(name), {
     log,
     group: (title, fn) => core.group(logLine(title), fn),
     signal: stopOnSignals(log.warning),
     registerSecret: (secret) => {
-      if (secret) secrets.add(secret);
+      secrets.add(secret);
       core.setSecret(secret);
     },
     diagnosticsDir: join(process.env.RUNNER_TEMP || tmpdir(), `openshift-finish-install-diagnostics-${process.pid}`),

@@ -2,10 +2,11 @@
 // live progress line kept below the log.
 import { logLine } from '../escape.ts';
 import type { Log } from '../log.ts';
+import { SecretMask } from '../shell/secrets.ts';
 
 export class Terminal {
   readonly log: Log;
-  private readonly secrets = new Set<string>();
+  private readonly secrets = new SecretMask();
   private readonly tty = process.stderr.isTTY === true;
   private progress = '';
 
@@ -13,12 +14,10 @@ export class Terminal {
     this.log = { info: (m) => this.print(m), warning: (m) => this.print(`warning: ${m}`), debug: (m) => debug && this.print(`debug: ${m}`) };
   }
 
-  readonly addSecret = (value: string): void => {
-    this.secrets.add(value);
-  };
+  readonly addSecret = (value: string): void => this.secrets.add(value);
 
   mask(text: string): string {
-    return [...this.secrets].reduce((t, s) => t.split(s).join('***'), text);
+    return this.secrets.mask(text);
   }
 
   print(line: string): void {

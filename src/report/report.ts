@@ -83,6 +83,13 @@ export function newReport(now: number, dryRun: boolean): RunReport {
   };
 }
 
+/** At most SHOWN_NAMES names, then how many more (the outputs and diagnostics have them all). */
+export function shownNames(names: readonly string[], escape: (text: string) => string): string {
+  const shown = names.slice(0, SHOWN_NAMES).map((n) => escape(n)).join(', ');
+  return names.length > SHOWN_NAMES ? `${shown} and ${names.length - SHOWN_NAMES} more` : shown;
+}
+const SHOWN_NAMES = 100;
+
 /** What the run can say about the operators: only what it checked. */
 export function operatorsVerdict(report: RunReport): string {
   if (report.operatorsAwaited === false) return 'not awaited (wait-for-operators: false)';

@@ -1,7 +1,7 @@
 import { offsetText, renderGantt, timelineRows } from './gantt.ts';
 import { clientCertificatesWarning } from '../csr/approver.ts';
 import { markdownText } from '../escape.ts';
-import { operatorsVerdict, type RunReport } from './report.ts';
+import { operatorsVerdict, shownNames, type RunReport } from './report.ts';
 
 /** GitHub rejects a step summary above 1 MiB; keep well below. */
 export const SUMMARY_LIMIT = 512 * 1024;
@@ -121,12 +121,6 @@ export function truncated(text: string, bytes: number): string {
 
 const yes = (value: boolean) => (value ? 'yes' : 'no');
 
-/** At most SHOWN_NAMES names, then how many more (the outputs and diagnostics have them all). */
-export function shownNames(names: readonly string[], escape: (text: string) => string): string {
-  const shown = names.slice(0, SHOWN_NAMES).map((n) => escape(n)).join(', ');
-  return names.length > SHOWN_NAMES ? `${shown} and ${names.length - SHOWN_NAMES} more` : shown;
-}
-const SHOWN_NAMES = 100;
 const capitalized = (text: string) => `${text[0]!.toUpperCase()}${text.slice(1)}`;
 
 /** When each row got there, as a short table (for readers without Mermaid), then the chart. */

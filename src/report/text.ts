@@ -1,8 +1,7 @@
 import { terminalText } from '../escape.ts';
 import { formatDuration } from '../settings/duration.ts';
 import { clientCertificatesWarning } from '../csr/approver.ts';
-import { operatorsVerdict, type RunReport } from './report.ts';
-import { shownNames } from './summary.ts';
+import { operatorsVerdict, shownNames, type RunReport } from './report.ts';
 import { offsetText } from './gantt.ts';
 
 /** Refused requests listed one a line; anyone allowed to create a CSR can add more. */
