@@ -151,8 +151,23 @@ function moduleVersion(c: Component): string {
   return version;
 }
 
+/**
+ * One build of each component at a time in this process: the demo starts three kubelets at once,
+ * and a second build of the same component had its staging folder pruned by the first.
+ */
+const building = new Map<string, Promise<string>>();
+
+function ensureComponent(c: Component): Promise<string> {
+  const key = `${c.module} ${c.name} ${Object.keys(c.packages).join(' ')}`;
+  const pending = building.get(key);
+  if (pending) return pending;
+  const build = buildComponent(c).finally(() => building.delete(key));
+  building.set(key, build);
+  return build;
+}
+
 /** Cached by name, version and a hash of everything the build depends on. */
-async function ensureComponent(c: Component): Promise<string> {
+async function buildComponent(c: Component): Promise<string> {
   const version = moduleVersion(c);
   const dir = join(GO_DIR, c.module);
   const go = goBinary();
