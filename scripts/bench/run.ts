@@ -10,7 +10,7 @@ import { ACTION_USER, startControlPlane } from '../../test/env/controlplane.ts';
 import { seededRandom } from '../../test/sim/common.ts';
 import { startInstall } from '../../test/sim/install.ts';
 import { startRealKubelets, type RealKubelet } from '../../test/env/kubelet.ts';
-import { parseCertificateRequest } from '../../src/csr/x509.ts';
+import { parseCertificateRequest } from '../../src/identity/x509.ts';
 import { auditArgs, breakdown, readAudit, type RequestBreakdown } from './audit.ts';
 import { Observer } from './observer.ts';
 import { startSystem, type Machine, type SystemKind } from './systems.ts';

@@ -1,7 +1,7 @@
 // Phase: the listed machines join. The approver (started here, stopped by the runbook at the end:
 // late kubelets and renewals are served while the later phases run) approves their CSRs; this
 // waits until every listed node is Ready with its serving certificate.
-import type { CsrApprover } from '../csr/approver.ts';
+import type { CsrApprover } from '../approver/approver.ts';
 import { DeadlineError } from '../errors.ts';
 import { formatDuration } from '../settings/duration.ts';
 import type { Settings } from '../settings/settings.ts';

@@ -2,7 +2,7 @@ import type { ClusterGateway } from '../cluster/gateway.ts';
 import { describeRule, type PermissionCheck } from '../cluster/permission-check.ts';
 import type { Log } from '../log.ts';
 import { REGISTRY_NAMESPACE } from '../cluster/gateway.ts';
-import { CLIENT_SIGNER, SERVING_SIGNER } from '../csr/policy.ts';
+import { CLIENT_SIGNER, SERVING_SIGNER } from '../identity/policy.ts';
 import type { Settings } from '../settings/settings.ts';
 import { DEFAULT_CLAIM } from '../registry/plan.ts';
 

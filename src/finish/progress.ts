@@ -1,10 +1,10 @@
 // What a run knows, at any moment: the observations its phases emit, plus what the live watches
 // (the approver, the ClusterOperators, the completion signals) hold. The report is assembled from
 // these when asked (the CLI's progress line, the end of the run, a failure), never kept in step.
+import type { NodeStatus, RefusedCsr, TimelineEntry } from '../approver/approver.ts';
 import type { ClusterOperatorInfo } from '../cluster/objects.ts';
 import type { ClusterVersionState } from '../completion/cluster-version.ts';
 import type { PoolState } from '../completion/pools.ts';
-import type { NodeStatus, RefusedCsr, TimelineEntry } from '../csr/approver.ts';
 import { operatorSnapshot } from '../operators/stability.ts';
 import type { RegistryReadiness, RegistryTarget } from '../registry/plan.ts';
 import type { Findings } from '../report/report.ts';

@@ -1,7 +1,7 @@
 // The renewal service (CLI --watch): the same approver and policy, for as long as it runs. Nodes
 // of UPI clusters renew their serving certificates every few months and nothing else approves
 // them (no Machine API, so no machine approver).
-import { CsrApprover } from '../csr/approver.ts';
+import { CsrApprover } from '../approver/approver.ts';
 import { tagged } from '../log.ts';
 import type { ServiceMonitor } from '../service/monitor.ts';
 import type { Settings } from '../settings/settings.ts';

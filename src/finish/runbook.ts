@@ -1,8 +1,8 @@
 // The runbook: the phases in order, nothing else. They overlap: approval runs to the end, the
 // registry is configured as soon as its Config exists, the operator wait starts once the nodes are
 // done and the registry is configured.
+import { CsrApprover } from '../approver/approver.ts';
 import { AccessRefused } from '../cluster/gateway.ts';
-import { CsrApprover } from '../csr/approver.ts';
 import { tagged, type Log } from '../log.ts';
 import { outstandingWork, type Gate, type Outstanding } from '../report/failure.ts';
 import type { Settings } from '../settings/settings.ts';

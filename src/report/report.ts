@@ -1,5 +1,5 @@
 import { bounded, outputJson } from '../escape.ts';
-import type { NodeStatus, RefusedCsr, TimelineEntry } from '../csr/approver.ts';
+import type { NodeStatus, RefusedCsr, TimelineEntry } from '../approver/approver.ts';
 import type { ClusterOperatorInfo } from '../cluster/objects.ts';
 import type { ClusterVersionState } from '../completion/cluster-version.ts';
 import type { PoolState } from '../completion/pools.ts';

@@ -1,6 +1,6 @@
 import { terminalText } from '../escape.ts';
 import { formatDuration } from '../settings/duration.ts';
-import { clientCertificatesWarning } from '../csr/approver.ts';
+import { clientCertificatesWarning } from '../approver/approver.ts';
 import { operatorsVerdict, shownNames, type RunReport } from './report.ts';
 import { offsetText } from './gantt.ts';
 

@@ -1,8 +1,8 @@
 // The renewal service's health verdict (/healthz, the healthy gauge). Pure: what the approver
 // reports and a clock in, a verdict with its reason out. Healthy means doing the job: connected,
 // and the approvals the policy allows going through.
+import type { FailingApproval } from '../approver/failures.ts';
 import type { InformerStats } from '../cluster/informer.ts';
-import type { FailingApproval } from '../csr/failures.ts';
 
 export interface Health {
   readonly ok: boolean;

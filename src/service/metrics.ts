@@ -1,7 +1,7 @@
 // What the renewal service (--watch) tells Prometheus. Pure: a snapshot in, text out; the health
 // verdict is health.ts, the HTTP server and the process figures live in monitor.ts.
 import type { InformerStats } from '../cluster/informer.ts';
-import type { Phase, ReasonCode } from '../csr/policy.ts';
+import type { Phase, ReasonCode } from '../identity/policy.ts';
 
 /** Counted as they happen (the approver reports them); everything else is read at scrape time. */
 export class ServiceCounters {

@@ -3,8 +3,8 @@
 import { createServer, type Server } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { ApproverEvents, FailingApproval } from '../approver/approver.ts';
 import type { InformerStats } from '../cluster/informer.ts';
-import type { ApproverEvents, FailingApproval } from '../csr/approver.ts';
 import { DEFAULT_APPROVAL_FAILURE_GRACE_MS, healthOf } from './health.ts';
 import { renderMetrics, ServiceCounters } from './metrics.ts';
 

@@ -1,7 +1,7 @@
 // The shape of a kubelet's CSR: everything about it but the values that differ from machine to
 // machine (names, addresses, keys). Two CSRs of the same kind from two kubelets have the same
 // shape; the simulated kubelet's must equal a real one's (real-kubelets.test.ts).
-import { Der, type DerNode } from '../../src/csr/der.ts';
+import { Der, type DerNode } from '../../src/identity/der.ts';
 
 export interface CsrShape {
   /** The name with its random or digest part left out: `csr-<random>` (generateName csr-) or `node-csr-<digest>`. */

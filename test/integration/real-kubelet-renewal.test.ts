@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { PATHS } from '../../src/cluster/paths.ts';
-import { parseCertificateRequest } from '../../src/csr/x509.ts';
+import { parseCertificateRequest } from '../../src/identity/x509.ts';
 import { hostState, realKubeletsUnavailable, startRealKubelet, type RealKubelet } from '../env/kubelet.ts';
 import { until } from '../env/until.ts';
 import { sharedControlPlane, startCli } from './harness.ts';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { objectPath, PATHS } from '../../src/cluster/paths.ts';
-import { parseCertificateRequest } from '../../src/csr/x509.ts';
+import { parseCertificateRequest } from '../../src/identity/x509.ts';
 import { NODE_BOOTSTRAPPER } from '../env/controlplane.ts';
 import { csrShape } from '../env/csr-shape.ts';
 import { hostState, realKubeletsUnavailable, startRealKubelets, type RealKubelet, type RealKubeletOptions } from '../env/kubelet.ts';

@@ -5,12 +5,12 @@
  
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
+import { CsrApprover } from '../../src/approver/approver.ts';
+import { approvalBackoff, ApprovalFailures, backoffMs, type FailingApproval } from '../../src/approver/failures.ts';
 import { ClusterError } from '../../src/cluster/errors.ts';
 import type { ClusterGateway } from '../../src/cluster/gateway.ts';
 import { Informer, type InformerStats } from '../../src/cluster/informer.ts';
 import { toCsr, toNode, type Csr, type NodeInfo } from '../../src/cluster/objects.ts';
-import { CsrApprover } from '../../src/csr/approver.ts';
-import { approvalBackoff, ApprovalFailures, backoffMs, type FailingApproval } from '../../src/csr/failures.ts';
 import { silentLog } from '../../src/log.ts';
 import { DEFAULT_APPROVAL_FAILURE_GRACE_MS, healthOf } from '../../src/service/health.ts';
 import { renderMetrics, ServiceCounters } from '../../src/service/metrics.ts';

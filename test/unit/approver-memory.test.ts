@@ -7,7 +7,7 @@ import type { ClusterGateway } from '../../src/cluster/gateway.ts';
 import { Informer } from '../../src/cluster/informer.ts';
 import { toCsr, toNode, type Csr, type NodeInfo } from '../../src/cluster/objects.ts';
 import { APPROVAL_REASON } from '../../src/cluster/gateway.ts';
-import { CsrApprover } from '../../src/csr/approver.ts';
+import { CsrApprover } from '../../src/approver/approver.ts';
 import { silentLog } from '../../src/log.ts';
 import { clientCsr, drivenSource } from './approver-fixtures.ts';
 

@@ -3,10 +3,10 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
+import { CsrApprover } from '../../src/approver/approver.ts';
 import type { ClusterGateway } from '../../src/cluster/gateway.ts';
 import { Informer } from '../../src/cluster/informer.ts';
 import { toCsr, toNode, type Csr, type NodeInfo } from '../../src/cluster/objects.ts';
-import { CsrApprover } from '../../src/csr/approver.ts';
 import { silentLog } from '../../src/log.ts';
 import { clientCsr as freshCsr, drivenSource } from './approver-fixtures.ts';
 

@@ -2,12 +2,12 @@
 // ledger of this run's approvals and refusals (ledger.ts), the address owner index (addresses.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ApprovalLedger } from '../../src/approver/ledger.ts';
+import { initialProgress, isDone, lacks, progressOf, stepsBetween } from '../../src/approver/progress.ts';
+import { NodeTracker } from '../../src/approver/tracker.ts';
 import type { Csr, NodeInfo } from '../../src/cluster/objects.ts';
-import { addressIndexOf, AddressIndex } from '../../src/csr/addresses.ts';
-import { ApprovalLedger } from '../../src/csr/ledger.ts';
-import { CLIENT_SIGNER, MAX_CLIENT_APPROVALS_PER_NODE, SERVING_SIGNER } from '../../src/csr/policy.ts';
-import { initialProgress, isDone, lacks, progressOf, stepsBetween } from '../../src/csr/progress.ts';
-import { NodeTracker } from '../../src/csr/tracker.ts';
+import { addressIndexOf, AddressIndex } from '../../src/identity/addresses.ts';
+import { CLIENT_SIGNER, MAX_CLIENT_APPROVALS_PER_NODE, SERVING_SIGNER } from '../../src/identity/policy.ts';
 
 const csr = (name: string, signerName: string, state: Csr['state'], issued = false, uid = `uid-${name}`): Csr => ({
   name, uid, resourceVersion: '1', createdAt: 0, signerName, username: 'u', groups: [], usages: [], request: '', state, issued,

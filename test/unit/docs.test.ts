@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { test } from 'node:test';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { REASONS } from '../../src/csr/policy.ts';
+import { REASONS } from '../../src/identity/policy.ts';
 import { fencedBlocks } from './markdown.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -223,7 +223,7 @@ function troubleshooting(): string {
 test('the troubleshooting table has a row for every refused-csrs reason code', () => {
   const rows = troubleshooting().split('\n').filter((l) => l.startsWith('|'));
   const codes = Object.keys(REASONS);
-  assert.ok(codes.length >= 15, 'read the reason codes of src/csr/policy.ts');
+  assert.ok(codes.length >= 15, 'read the reason codes of src/identity/policy.ts');
   const missing = codes.filter((code) => !rows.some((row) => row.includes(`\`${code}\``)));
   assert.deepEqual(missing, [], 'reason codes without a row in the docs/troubleshooting.md table');
 });

@@ -1,7 +1,8 @@
 // The shape of src/, checked: imports go one way (entry points -> the action and CLI shells -> shell -> finish -> report/service
-// -> the domain folders -> cluster -> settings -> net and the small shared modules), only
-// src/cluster talks to @kubernetes/client-node, no file is over 300 lines and no class has
-// more than 12 fields. CONTRIBUTING.md's layout section draws the same layers.
+// -> the domain folders -> the pure identity rules -> cluster -> settings -> net and the small
+// shared modules), the rules in src/identity/ do no I/O and read no clock, only src/cluster
+// talks to @kubernetes/client-node, no file is over 300 lines and no class has more than 12
+// fields. CONTRIBUTING.md's layout section draws the same layers.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
@@ -16,7 +17,8 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ['shell'],
   ['finish'],
   ['report', 'service'],
-  ['csr', 'operators', 'registry', 'completion'],
+  ['approver', 'operators', 'registry', 'completion'],
+  ['identity'],
   ['cluster'],
   ['settings'],
   ['net', 'log.ts', 'escape.ts', 'errors.ts', 'version.ts'],
@@ -42,6 +44,43 @@ test('layers: every import goes to the same folder or a lower layer', () => {
     }
   }
   assert.deepEqual(wrong, []);
+});
+
+/** The pure rules (x509 reading, the policy, address ownership): what a security reviewer reads. */
+const RULES = 'identity';
+/** Modules of Node's the rules may use: a signature check computes, it does no I/O. */
+const RULES_BUILTINS = new Set(['node:crypto']);
+
+/** What in a rules file could do I/O or read a clock: a value import from outside its folder and src/net/, a module, a timer, the process. */
+function impurities(file: { path: string; text: string }): string[] {
+  const found: string[] = [];
+  for (const match of file.text.matchAll(/^(?:import|export)( type)?\b[^;]*?\bfrom '([^']+)'/gm)) {
+    const [, typeOnly, spec] = match as unknown as [string, string | undefined, string];
+    if (!spec.startsWith('.')) {
+      if (!RULES_BUILTINS.has(spec)) found.push(`imports ${spec}`);
+    } else if (![RULES, 'net'].includes(unitOf(normalize(join(dirname(file.path), spec)))) && !typeOnly) found.push(`imports values from ${spec}`);
+  }
+  for (const match of file.text.matchAll(/\b(?:Date\.now|new Date|performance\.|setTimeout|setInterval|setImmediate|queueMicrotask|process\.|fetch\(|require\()/g)) found.push(`uses ${match[0]}`);
+  return found;
+}
+
+test('layers: src/identity/ imports only src/net/ and types, and reads no clock', () => {
+  const rules = sources.filter((f) => unitOf(f.path) === RULES);
+  assert.ok(rules.length >= 5, 'the rules are in src/identity/');
+  assert.deepEqual(rules.flatMap((f) => impurities(f).map((what) => `src/${f.name} ${what}`)), []);
+});
+
+test('layers: the purity check sees I/O, values from other layers and clocks (the check above can fail)', () => {
+  const text = [
+    "import type { Csr } from '../cluster/objects.ts';",
+    "import { canonicalIp } from '../net/address.ts';",
+    "import { Der } from './der.ts';",
+    "import { statusOf } from '../cluster/errors.ts';",
+    "import {\n  readFileSync,\n} from 'node:fs';",
+    "import { verify } from 'node:crypto';",
+    'const at = Date.now();',
+  ].join('\n');
+  assert.deepEqual(impurities({ path: join(SRC, RULES, 'sample.ts'), text }), ['imports values from ../cluster/errors.ts', 'imports node:fs', 'uses Date.now']);
 });
 
 test('layers: only src/cluster imports @kubernetes/client-node', () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Csr, NodeInfo } from '../../src/cluster/objects.ts';
-import { addressIndexOf } from '../../src/csr/addresses.ts';
-import { BOOTSTRAPPER, CLIENT_SIGNER, decide, MAX_CLIENT_APPROVALS_PER_NODE, SERVING_SIGNER, type PolicyView } from '../../src/csr/policy.ts';
-import { parseCertificateRequest } from '../../src/csr/x509.ts';
+import { addressIndexOf } from '../../src/identity/addresses.ts';
+import { BOOTSTRAPPER, CLIENT_SIGNER, decide, MAX_CLIENT_APPROVALS_PER_NODE, SERVING_SIGNER, type PolicyView } from '../../src/identity/policy.ts';
+import { parseCertificateRequest } from '../../src/identity/x509.ts';
 import { parseNodes } from '../../src/settings/settings.ts';
 import { buildCsr, tamperSignature, type CsrSpec } from '../sim/csr-builder.ts';
 import { attributes, cons, fromSpec, oid, OIDS, sanNames, sign, spki, subject, tlv, toPem, type DerTree, type Request } from '../x509diff/requests.ts';

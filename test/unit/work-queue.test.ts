@@ -2,7 +2,7 @@
 // while it is worked on, retries after a delay, idle and stop.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Pool, WorkQueue } from '../../src/csr/queue.ts';
+import { Pool, WorkQueue } from '../../src/approver/queue.ts';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 

@@ -4,9 +4,9 @@
 // OFI_X509DIFF_SEED and OFI_X509DIFF_COUNT replay or widen a run.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decide, type Verdict } from '../../src/csr/policy.ts';
+import { decide, type Verdict } from '../../src/identity/policy.ts';
 import { ipBytes } from '../../src/net/address.ts';
-import { parseCertificateRequest } from '../../src/csr/x509.ts';
+import { parseCertificateRequest } from '../../src/identity/x509.ts';
 import { corpus, policyContext } from '../x509diff/corpus.ts';
 import { buildGoParser, readWithGo, type GoReading } from '../x509diff/go-parser.ts';
 

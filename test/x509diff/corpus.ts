@@ -4,8 +4,8 @@
 // keys), all from one seed.
 import crypto from 'node:crypto';
 import type { Csr, NodeInfo } from '../../src/cluster/objects.ts';
-import { addressIndexOf } from '../../src/csr/addresses.ts';
-import { BOOTSTRAPPER, CLIENT_SIGNER, SERVING_SIGNER, type PolicyView } from '../../src/csr/policy.ts';
+import { addressIndexOf } from '../../src/identity/addresses.ts';
+import { BOOTSTRAPPER, CLIENT_SIGNER, SERVING_SIGNER, type PolicyView } from '../../src/identity/policy.ts';
 import { ipBytes } from '../../src/net/address.ts';
 import { parseNodes } from '../../src/settings/settings.ts';
 import type { CsrSpec } from '../sim/csr-builder.ts';

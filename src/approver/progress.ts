@@ -1,6 +1,6 @@
 import type { Csr, NodeInfo } from '../cluster/objects.ts';
+import { CLIENT_SIGNER, SERVING_SIGNER } from '../identity/policy.ts';
 import type { RefusedCsr } from './ledger.ts';
-import { CLIENT_SIGNER, SERVING_SIGNER } from './policy.ts';
 
 /** How far a listed node has come, derived from its Node and its CSRs (pure). */
 export interface Progress {

@@ -3,10 +3,10 @@ import type { Informer, InformerEvent, InformerStats } from '../cluster/informer
 import type { Csr, NodeInfo } from '../cluster/objects.ts';
 import type { Log } from '../log.ts';
 import type { ExpectedNode } from '../settings/settings.ts';
-import { AddressIndex } from './addresses.ts';
+import { AddressIndex } from '../identity/addresses.ts';
 import { approvalBackoff, ApprovalFailures, type FailingApproval } from './failures.ts';
 import { ApprovalLedger, type RefusedCsr } from './ledger.ts';
-import { CLIENT_SIGNER, SERVING_SIGNER, type Phase, type ReasonCode } from './policy.ts';
+import { CLIENT_SIGNER, SERVING_SIGNER, type Phase, type ReasonCode } from '../identity/policy.ts';
 import { lacks } from './progress.ts';
 import { Pool, WorkQueue } from './queue.ts';
 import { RequestCache } from './request-cache.ts';

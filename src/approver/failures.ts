@@ -2,7 +2,7 @@
 // 422 from an admission webhook, 409s past the retries, no answer. Per CSR a failure streak with
 // an exponential backoff, so that a failing approval is neither sent nor logged every second, and
 // the --watch health can say how long a valid request has been failing. Pure: the clock is passed.
-import type { Phase } from './policy.ts';
+import type { Phase } from '../identity/policy.ts';
 
 /** How soon a failed approval is tried again: `initialMs` after the first failure, doubling up to `maxMs`. */
 export interface Backoff {

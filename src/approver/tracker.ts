@@ -1,6 +1,6 @@
 import type { Csr, NodeInfo } from '../cluster/objects.ts';
+import type { Phase } from '../identity/policy.ts';
 import type { Log } from '../log.ts';
-import type { Phase } from './policy.ts';
 import { initialProgress, isDone, progressOf, stepsBetween, type Progress } from './progress.ts';
 import { Timeline, type TimelineEntry } from './timeline.ts';
 

@@ -1,6 +1,6 @@
 import type { Csr } from '../cluster/objects.ts';
-import { nodeNameFromSubject, SERVING_SIGNER } from './policy.ts';
-import { parseCertificateRequest, type CertificateRequest } from './x509.ts';
+import { nodeNameFromSubject, SERVING_SIGNER } from '../identity/policy.ts';
+import { parseCertificateRequest, type CertificateRequest } from '../identity/x509.ts';
 
 /**
  * What the approver derives once from a CSR's immutable spec: the parsed request and the node it

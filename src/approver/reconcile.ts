@@ -2,16 +2,16 @@ import { statusOf } from '../cluster/errors.ts';
 import { APPROVAL_REASON, type ClusterGateway } from '../cluster/gateway.ts';
 import type { Informer } from '../cluster/informer.ts';
 import type { Csr, NodeInfo } from '../cluster/objects.ts';
+import type { AddressIndex } from '../identity/addresses.ts';
+import { CLIENT_SIGNER, decide, REASONS, SERVING_SIGNER, type PolicyView, type Verdict } from '../identity/policy.ts';
+import { parseCertificateRequest } from '../identity/x509.ts';
 import type { ExpectedNode } from '../settings/settings.ts';
-import type { AddressIndex } from './addresses.ts';
 import type { ApproverOptions } from './approver.ts';
 import type { ApprovalFailures } from './failures.ts';
 import type { ApprovalLedger, Approval } from './ledger.ts';
 import type { Lifecycle } from './lifecycle.ts';
-import { CLIENT_SIGNER, decide, REASONS, SERVING_SIGNER, type PolicyView, type Verdict } from './policy.ts';
 import type { RequestCache } from './request-cache.ts';
 import type { NodeTracker } from './tracker.ts';
-import { parseCertificateRequest } from './x509.ts';
 
 /** What the reconcile reads and writes: the approver's caches, and its queue. */
 export interface ApproverState {

@@ -1,5 +1,5 @@
 import type { Csr } from '../cluster/objects.ts';
-import type { Phase, ReasonCode, Verdict } from './policy.ts';
+import type { Phase, ReasonCode, Verdict } from '../identity/policy.ts';
 
 export interface RefusedCsr {
   readonly name: string;
