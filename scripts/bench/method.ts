@@ -1,5 +1,5 @@
 // The prose of the benchmark's report: how to read the figures and how they were measured.
-import { APPROVALS_IN_FLIGHT } from '../../src/approver/approver.ts';
+import { APPROVALS_IN_FLIGHT } from '../../src/approver/options.ts';
 
 export function readingNotes(): string {
   return `## Reading the figures

@@ -3,7 +3,7 @@
 // process of the benchmark: `node scripts/bench/raw-approver.ts` with OFI_URL, OFI_CA_FILE and
 // OFI_TOKEN in the environment. Prints `listed` after its first list; stops on SIGTERM.
 import { readFileSync } from 'node:fs';
-import { APPROVALS_IN_FLIGHT } from '../../src/approver/approver.ts';
+import { APPROVALS_IN_FLIGHT } from '../../src/approver/options.ts';
 import { createClient } from '../../test/env/client.ts';
 
 const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';

@@ -1,56 +1,21 @@
 import type { ClusterGateway } from '../cluster/gateway.ts';
 import type { Informer, InformerEvent, InformerStats } from '../cluster/informer.ts';
 import type { Csr, NodeInfo } from '../cluster/objects.ts';
-import type { Log } from '../log.ts';
-import type { ExpectedNode } from '../settings/settings.ts';
 import { AddressIndex } from '../identity/addresses.ts';
+import { CLIENT_SIGNER, isKubelet, SERVING_SIGNER } from '../identity/policy.ts';
+import type { ExpectedNode } from '../settings/settings.ts';
 import { approvalBackoff, ApprovalFailures, type FailingApproval } from './failures.ts';
 import { ApprovalLedger, type RefusedCsr } from './ledger.ts';
-import { CLIENT_SIGNER, SERVING_SIGNER, type Phase, type ReasonCode } from '../identity/policy.ts';
+import { Lifecycle } from './lifecycle.ts';
+import { APPROVALS_IN_FLIGHT, type ApproverEvents, type ApproverOptions } from './options.ts';
 import { lacks } from './progress.ts';
 import { Pool, WorkQueue } from './queue.ts';
+import { Reconciler } from './reconcile.ts';
 import { RequestCache } from './request-cache.ts';
-import { Lifecycle } from './lifecycle.ts';
-import { clientCertificatesWarning, isKubelet, Reconciler } from './reconcile.ts';
 import type { TimelineEntry } from './timeline.ts';
 import { NodeTracker, type NodeStatus } from './tracker.ts';
 
-export type { FailingApproval, NodeStatus, RefusedCsr, TimelineEntry };
-export { clientCertificatesWarning };
-
-export interface ApproverOptions {
-  readonly expected: readonly ExpectedNode[];
-  readonly dryRun: boolean;
-  readonly pollIntervalMs: number;
-  readonly log: Log;
-  /** Approvals in flight at once (default APPROVALS_IN_FLIGHT). */
-  readonly concurrency?: number;
-  /** Told of each approval, and of each refused CSR once (the --watch service's metrics). */
-  readonly events?: ApproverEvents;
-  /**
-   * Keep every approval of the run for the output, also of CSRs the cluster has since deleted
-   * (default). The --watch service lives for months: it forgets a deleted CSR entirely and keeps
-   * only each node's latest time per timeline event.
-   */
-  readonly retainHistory?: boolean;
-  /** A Node informer shared with another watcher: started here if it is not yet, never stopped here. */
-  readonly nodes?: Informer<NodeInfo>;
-}
-
-/**
- * Approvals sent at once. In a burst the approval latency is the time a decided request waits
- * for a free slot: at a thousand machines 32 halved the client latency against 16, and 64 made
- * the server's own answer three times slower for little more (measured for BENCHMARKS.md).
- * The API server's priority-and-fairness queues what it cannot take, and a 429 is retried.
- */
-export const APPROVALS_IN_FLIGHT = 32;
-
-export interface ApproverEvents {
-  approved(phase: Phase): void;
-  refused(reason: ReasonCode): void;
-  /** An approval the server did not take, by HTTP status ('none': no answer). */
-  approvalFailed?(code: string): void;
-}
+export type { ApproverEvents, ApproverOptions, FailingApproval, NodeStatus, RefusedCsr, TimelineEntry };
 
 /**
  * Keeps approving the verified kubelet CSRs of the listed machines: client requests first

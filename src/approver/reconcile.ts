@@ -3,13 +3,13 @@ import { APPROVAL_REASON, type ClusterGateway } from '../cluster/gateway.ts';
 import type { Informer } from '../cluster/informer.ts';
 import type { Csr, NodeInfo } from '../cluster/objects.ts';
 import type { AddressIndex } from '../identity/addresses.ts';
-import { CLIENT_SIGNER, decide, REASONS, SERVING_SIGNER, type PolicyView, type Verdict } from '../identity/policy.ts';
+import { CLIENT_SIGNER, clientCertificatesWarning, decide, isKubelet, REASONS, type PolicyView, type Verdict } from '../identity/policy.ts';
 import { parseCertificateRequest } from '../identity/x509.ts';
 import type { ExpectedNode } from '../settings/settings.ts';
-import type { ApproverOptions } from './approver.ts';
 import type { ApprovalFailures } from './failures.ts';
 import type { ApprovalLedger, Approval } from './ledger.ts';
 import type { Lifecycle } from './lifecycle.ts';
+import type { ApproverOptions } from './options.ts';
 import type { RequestCache } from './request-cache.ts';
 import type { NodeTracker } from './tracker.ts';
 
@@ -190,11 +190,4 @@ export class Reconciler {
 
 }
 
-/** The warning for a node name with more than one client certificate (log, job summary, CLI report). */
-export function clientCertificatesWarning(node: string, count: number): string {
-  return `${count} client certificates were issued for node ${node} in this run: a kubelet that asked again after a timeout does this, and so does a second machine using the bootstrap credential under this name; check that only one machine is ${node}`;
-}
-
 const seconds = (ms: number): string => (ms < 10_000 ? `${(Math.max(0, ms) / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`);
-
-export const isKubelet = (csr: Csr): boolean => csr.signerName === CLIENT_SIGNER || csr.signerName === SERVING_SIGNER;

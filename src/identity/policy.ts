@@ -6,6 +6,8 @@ import { parseCertificateRequest, type CertificateRequest } from './x509.ts';
 
 export const CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
 export const SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
+/** A kubelet's request (client or serving): the only CSRs the approver decides on. */
+export const isKubelet = (csr: Csr): boolean => csr.signerName === CLIENT_SIGNER || csr.signerName === SERVING_SIGNER;
 export const BOOTSTRAPPER = 'system:serviceaccount:openshift-machine-config-operator:node-bootstrapper';
 const BOOTSTRAPPER_GROUPS = ['system:authenticated', 'system:serviceaccounts', 'system:serviceaccounts:openshift-machine-config-operator'];
 const NODE_PREFIX = 'system:node:';
@@ -57,6 +59,14 @@ export const REASONS = {
 } as const;
 
 export type ReasonCode = keyof typeof REASONS;
+
+/**
+ * The warning for a node name with more than one client certificate issued on this run's
+ * approvals (log, job summary, CLI report): what a copied bootstrap credential looks like.
+ */
+export function clientCertificatesWarning(node: string, count: number): string {
+  return `${count} client certificates were issued for node ${node} in this run: a kubelet that asked again after a timeout does this, and so does a second machine using the bootstrap credential under this name; check that only one machine is ${node}`;
+}
 export type Phase = 'client' | 'serving';
 
 export type Verdict =

@@ -1,5 +1,5 @@
 import { offsetText, renderGantt, timelineRows } from './gantt.ts';
-import { clientCertificatesWarning } from '../approver/approver.ts';
+import { clientCertificatesWarning } from '../identity/policy.ts';
 import { markdownText } from '../escape.ts';
 import { operatorsVerdict, shownNames, type RunReport } from './report.ts';
 

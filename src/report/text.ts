@@ -1,6 +1,6 @@
 import { terminalText } from '../escape.ts';
 import { formatDuration } from '../settings/duration.ts';
-import { clientCertificatesWarning } from '../approver/approver.ts';
+import { clientCertificatesWarning } from '../identity/policy.ts';
 import { operatorsVerdict, shownNames, type RunReport } from './report.ts';
 import { offsetText } from './gantt.ts';
 

@@ -1,8 +1,8 @@
 // The shape of src/, checked: imports go one way (entry points -> the action and CLI shells -> shell -> finish -> report/service
 // -> the domain folders -> the pure identity rules -> cluster -> settings -> net and the small
-// shared modules), the rules in src/identity/ do no I/O and read no clock, only src/cluster
-// talks to @kubernetes/client-node, no file is over 300 lines and no class has more than 12
-// fields. CONTRIBUTING.md's layout section draws the same layers.
+// shared modules) and never in a cycle, the rules in src/identity/ do no I/O and read no clock,
+// only src/cluster talks to @kubernetes/client-node, no file is over 300 lines and no class has
+// more than 12 fields. CONTRIBUTING.md's layout section draws the same layers.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
@@ -44,6 +44,39 @@ test('layers: every import goes to the same folder or a lower layer', () => {
     }
   }
   assert.deepEqual(wrong, []);
+});
+
+/** The src/ files a file imports (relative imports and re-exports, types included: a cycle of types is still a knot for the reader). */
+const importsOf = (file: { path: string; text: string }): string[] =>
+  [...file.text.matchAll(/from '(\.{1,2}\/[^']+)'/g)].map((m) => normalize(join(dirname(file.path), m[1]!)));
+
+/** Import cycles among `nodes`, each as the path that closes it (depth-first, every edge once). */
+function cyclesOf(nodes: ReadonlyMap<string, readonly string[]>): string[][] {
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const cycles: string[][] = [];
+  const visit = (node: string): void => {
+    state.set(node, 'open');
+    stack.push(node);
+    for (const next of nodes.get(node) ?? []) {
+      if (state.get(next) === 'open') cycles.push([...stack.slice(stack.indexOf(next)), next]);
+      else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(node, 'done');
+  };
+  for (const node of nodes.keys()) if (!state.has(node)) visit(node);
+  return cycles;
+}
+
+test('layers: no import cycle under src/, not even within a folder', () => {
+  const graph = new Map(sources.map((f) => [f.path, importsOf(f)]));
+  assert.deepEqual(cyclesOf(graph).map((cycle) => cycle.map((path) => relative(SRC, path)).join(' -> ')), []);
+});
+
+test('layers: the cycle check sees a cycle (the check above can fail)', () => {
+  const graph = new Map([['a', ['b']], ['b', ['c', 'd']], ['c', ['a']], ['d', []]]);
+  assert.deepEqual(cyclesOf(graph), [['a', 'b', 'c', 'a']]);
 });
 
 /** The pure rules (x509 reading, the policy, address ownership): what a security reviewer reads. */
