@@ -4,7 +4,7 @@ import type { Csr, NodeInfo } from '../cluster/objects.ts';
 import { AddressIndex } from '../identity/addresses.ts';
 import { CLIENT_SIGNER, isKubelet, SERVING_SIGNER } from '../identity/policy.ts';
 import type { ExpectedNode } from '../settings/settings.ts';
-import { approvalBackoff, ApprovalFailures, type FailingApproval } from './failures.ts';
+import { approvalBackoff, type FailingApproval } from './failures.ts';
 import { ApprovalLedger, type RefusedCsr } from './ledger.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { APPROVALS_IN_FLIGHT, type ApproverEvents, type ApproverOptions } from './options.ts';
@@ -30,8 +30,7 @@ export class CsrApprover {
   private expected: ReadonlyMap<string, ExpectedNode>;
   private readonly requests = new RequestCache();
   private readonly addresses = new AddressIndex();
-  private readonly ledger = new ApprovalLedger();
-  private readonly failures: ApprovalFailures;
+  private readonly ledger: ApprovalLedger;
   private readonly queue: WorkQueue;
   private readonly nodes: NodeTracker;
   private readonly lifecycle = new Lifecycle();
@@ -41,7 +40,7 @@ export class CsrApprover {
 
   constructor(gateway: ClusterGateway, options: ApproverOptions) {
     this.options = options;
-    this.failures = new ApprovalFailures(approvalBackoff(options.pollIntervalMs));
+    this.ledger = new ApprovalLedger(approvalBackoff(options.pollIntervalMs));
     this.informers = { csrs: gateway.csrInformer(options.pollIntervalMs), nodes: options.nodes ?? gateway.nodeInformer(options.pollIntervalMs) };
     this.nodes = new NodeTracker({
       facts: { node: (name) => this.informers.nodes.get(name), csrs: (name) => this.csrsOf(name), clientCertificates: (name) => this.ledger.issuedClientCertificates(name) },
@@ -54,7 +53,6 @@ export class CsrApprover {
       requests: this.requests,
       addresses: this.addresses,
       ledger: this.ledger,
-      failures: this.failures,
       tracker: this.nodes,
       lifecycle: this.lifecycle,
       expected: () => this.expected,
@@ -80,7 +78,7 @@ export class CsrApprover {
     const same = next.size === this.expected.size && [...next].every(([name, n]) => JSON.stringify(this.expected.get(name)) === JSON.stringify(n));
     if (same) return;
     this.expected = next;
-    for (const name of this.nodes.list(next.keys())) this.ledger.forgetNode(name);
+    for (const name of this.nodes.list(next.keys())) this.ledger.nodeUnlisted(name);
     this.options.log.info(`inventory now lists ${[...next.keys()].join(', ') || 'no machine'}`);
     this.addresses.setListed(next.values());
     this.nodes.refresh();
@@ -153,7 +151,7 @@ export class CsrApprover {
 
   /** Requests the policy allows whose approval is failing now, with since when and why. */
   failingApprovals(): FailingApproval[] {
-    return this.failures.all();
+    return this.ledger.failingApprovals();
   }
 
   /** Pending kubelet CSRs (client or serving) of the listed machines. */

@@ -3,11 +3,11 @@ import { APPROVAL_REASON, type ClusterGateway } from '../cluster/gateway.ts';
 import type { Informer } from '../cluster/informer.ts';
 import type { Csr, NodeInfo } from '../cluster/objects.ts';
 import type { AddressIndex } from '../identity/addresses.ts';
-import { CLIENT_SIGNER, clientCertificatesWarning, decide, isKubelet, REASONS, type PolicyView, type Verdict } from '../identity/policy.ts';
+import { clientCertificatesWarning, decide, isKubelet, REASONS, type PolicyView } from '../identity/policy.ts';
 import { parseCertificateRequest } from '../identity/x509.ts';
 import type { ExpectedNode } from '../settings/settings.ts';
-import type { ApprovalFailures } from './failures.ts';
-import type { ApprovalLedger, Approval } from './ledger.ts';
+import type { FailingApproval } from './failures.ts';
+import type { Approval, ApprovalLedger, Issued, Refusal } from './ledger.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import type { ApproverOptions } from './options.ts';
 import type { RequestCache } from './request-cache.ts';
@@ -20,7 +20,6 @@ export interface ApproverState {
   readonly requests: RequestCache;
   readonly addresses: AddressIndex;
   readonly ledger: ApprovalLedger;
-  readonly failures: ApprovalFailures;
   readonly tracker: NodeTracker;
   readonly lifecycle: Lifecycle;
   expected(): ReadonlyMap<string, ExpectedNode>;
@@ -31,9 +30,9 @@ export interface ApproverState {
 }
 
 /**
- * The worker of the approver's queue: for one CSR name, what the CSR means for the run (an
- * approval of ours confirmed late, a client certificate issued, a node's progress) and, for a
- * pending kubelet request, the policy's verdict and the approval it deserves.
+ * The worker of the approver's queue. One pass per CSR name, client-go's controller shape: look
+ * up the CSR, its node and what this run did with it; decide (the policy); act (approve, or
+ * record the refusal); record the outcome in the ledger with one event, and say what it means.
  */
 export class Reconciler {
   private readonly gateway: ClusterGateway;
@@ -59,42 +58,30 @@ export class Reconciler {
   }
 
   /**
-   * The one reconcile: what this CSR means for the run, and the approval it deserves. It never
-   * waits: an approval goes to the sender pool, so a slow API server holds up approvals only,
-   * not the progress and decisions of other CSRs.
+   * The one pass: look up, decide, act, record. It never waits: an approval goes to the sender pool, so a slow API server
+   * holds up approvals only, not the progress and decisions of other CSRs.
    */
   reconcile(name: string): void {
-    const csr = this.state.csrs.get(name);
+    const { csrs, requests, ledger, lifecycle } = this.state;
+    const csr = csrs.get(name);
     if (!csr) {
-      this.state.ledger.forgetCsr(name, this.options.retainHistory !== false);
-      this.endFailures(name, 'the CSR was deleted');
+      this.stoppedRetrying(name, ledger.csrDeleted(name, this.options.retainHistory !== false).ended, 'the CSR was deleted');
       return;
     }
-    const node = isKubelet(csr) ? this.state.requests.nodeOf(csr) : undefined;
+    const node = isKubelet(csr) ? requests.nodeOf(csr) : undefined;
     if (csr.state === 'approved') {
-      // While our approval is in flight its answer says how the streak ended.
-      if (!this.state.ledger.isSending(name)) this.endFailures(name, csr.approvedBy === APPROVAL_REASON ? 'approved (the answer to an attempt was lost; the server took it)' : 'approved by someone else');
-      this.noteApproved(csr);
-      if (node !== undefined) this.state.tracker.refresh([node]);
+      this.seenApproved(csr, node);
       return;
     }
-    if (csr.state !== 'pending') this.endFailures(name, `the CSR was ${csr.state}`);
-    if (csr.state !== 'pending' || this.state.ledger.isApproved(csr) || this.state.ledger.isSending(name) || this.state.lifecycle.stopped) return;
+    if (csr.state !== 'pending') {
+      this.stoppedRetrying(name, ledger.csrRejected(name).ended, `the CSR was ${csr.state}`);
+      return;
+    }
+    if (ledger.hasApproval(csr) || lifecycle.stopped) return;
     const verdict = decide(csr, this.view);
-    if (verdict.kind === 'refuse') this.refuse(csr, verdict);
-    if (verdict.kind !== 'approve') {
-      this.endFailures(name, 'the policy no longer allows it');
-      return;
-    }
-    // A failing approval waits for its backoff, whatever queued it again (a re-list, an update).
-    const wait = this.state.failures.waitMs(csr, Date.now());
-    if (wait > 0) {
-      this.state.requeue(name, wait);
-      return;
-    }
-    // In the ledger before it is sent: the storm guard counts it while it is in flight.
-    this.state.ledger.send(csr, verdict);
-    this.state.send(() => this.approve(csr, verdict));
+    if (verdict.kind === 'approve') this.approve(csr, verdict);
+    else if (verdict.kind === 'refuse') this.refuse(csr, verdict);
+    else this.stoppedRetrying(name, ledger.ignored(name).ended, 'the policy no longer allows it');
   }
 
   /** Refused requests are decided again when what a refusal depends on may have changed (a Node, a storm-guard slot). */
@@ -102,43 +89,62 @@ export class Reconciler {
     for (const r of this.state.ledger.refusals()) this.state.requeue(r.name);
   }
 
-  private refuse(csr: Csr, verdict: Extract<Verdict, { kind: 'refuse' }>): void {
-    const change = this.state.ledger.refuse(csr, verdict);
-    if (change === 'same') return;
-    if (change === 'new') this.options.events?.refused(verdict.reason);
-    this.options.log.info(
-      `refused ${verdict.phase} CSR ${csr.name}${verdict.node ? ` for ${verdict.node}` : ''}: ${verdict.reason} (${verdict.detail}; ${REASONS[verdict.reason]})`,
-    );
+  /** An approved CSR: one of ours whose answer was lost, and the client certificates issued for a node. */
+  private seenApproved(csr: Csr, node: string | undefined): void {
+    const byUs = csr.approvedBy === APPROVAL_REASON;
+    const { ended, late, issued } = this.state.ledger.csrApproved(csr, byUs);
+    this.stoppedRetrying(csr.name, ended, byUs ? 'approved (the answer to an attempt was lost; the server took it)' : 'approved by someone else');
+    if (late) this.approved(late, `approved ${late.phase} CSR ${csr.name} for ${late.node} (the answer to our request was lost; the server took it)`);
+    this.warnIfSeveral(issued);
+    if (node !== undefined) this.state.tracker.refresh([node]);
   }
 
-  private async approve(csr: Csr, verdict: Approval): Promise<void> {
-    const what = `${verdict.phase} CSR ${csr.name} for ${verdict.node}`;
+  private refuse(csr: Csr, refusal: Refusal): void {
+    const { ended, change } = this.state.ledger.refused(csr, refusal);
+    if (change !== 'same') {
+      if (change === 'new') this.options.events?.refused(refusal.reason);
+      this.options.log.info(`refused ${refusal.phase} CSR ${csr.name}${refusal.node ? ` for ${refusal.node}` : ''}: ${refusal.reason} (${refusal.detail}; ${REASONS[refusal.reason]})`);
+    }
+    this.stoppedRetrying(csr.name, ended, 'the policy no longer allows it');
+  }
+
+  private approve(csr: Csr, approval: Approval): void {
+    // A failing approval waits for its backoff, whatever queued it again (a re-list, an update).
+    const wait = this.state.ledger.retryWaitMs(csr, Date.now());
+    if (wait > 0) {
+      this.state.requeue(csr.name, wait);
+      return;
+    }
+    const what = `${approval.phase} CSR ${csr.name} for ${approval.node}`;
     if (this.options.dryRun) {
-      this.state.ledger.confirm(csr.name);
+      this.state.ledger.approvedInDryRun(csr, approval);
       this.options.log.info(`would approve ${what} (dry-run)`);
       return;
     }
-    this.state.tracker.approving(verdict.node, verdict.phase);
+    // In the ledger before it is sent: the storm guard counts it while it is in flight.
+    this.state.ledger.approvalSent(csr, approval);
+    this.state.send(() => this.send(csr, approval, what));
+  }
+
+  private async send(csr: Csr, approval: Approval, what: string): Promise<void> {
+    const { ledger, tracker } = this.state;
+    tracker.approving(approval.node, approval.phase);
     try {
-      const outcome = await this.gateway.approveCsr(csr, `Approved by openshift-finish-install: ${verdict.phase} identity of listed machine ${verdict.node} verified`);
-      if (outcome !== 'approved') {
-        this.state.failures.end(csr.name);
-        this.withdraw(csr.name, verdict, false);
-        this.options.log.info(`${what}: ${outcome === 'gone' ? 'deleted (or replaced) before approval' : `${outcome} by someone else`}`);
+      const outcome = await this.gateway.approveCsr(csr, `Approved by openshift-finish-install: ${approval.phase} identity of listed machine ${approval.node} verified`);
+      if (outcome === 'approved') {
+        const { ended, issued } = ledger.approvalConfirmed(csr.name, this.state.csrs.get(csr.name));
+        this.approved(approval, `approved ${what}${ended ? ` after ${attempts(ended)} over ${seconds(Date.now() - ended.since)} (last: ${ended.reason})` : ''}`);
+        this.warnIfSeveral(issued);
         return;
       }
-      this.state.ledger.confirm(csr.name);
-      const streak = this.state.failures.end(csr.name);
-      this.approved(verdict, `approved ${what}${streak ? ` after ${streak.failures} failed attempt${streak.failures > 1 ? 's' : ''} over ${seconds(Date.now() - streak.since)} (last: ${streak.reason})` : ''}`);
-      // The signer's update may have been seen before this answer.
-      const current = this.state.csrs.get(csr.name);
-      if (current?.uid === csr.uid) this.noteApproved(current);
+      ledger.approvalWithdrawn(csr.name);
+      this.slotFreed(approval);
+      this.options.log.info(`${what}: ${outcome === 'gone' ? 'deleted (or replaced) before approval' : `${outcome} by someone else`}`);
     } catch (error) {
-      this.withdraw(csr.name, verdict, true);
-      if (this.state.lifecycle.stopped) return;
-      this.failed(csr, verdict, error, what);
+      if (this.state.lifecycle.stopped) ledger.approvalAbandoned(csr.name);
+      else this.failed(csr, approval, error, what);
     } finally {
-      this.state.tracker.answered(verdict.node, verdict.phase);
+      tracker.answered(approval.node, approval.phase);
     }
   }
 
@@ -146,13 +152,14 @@ export class Reconciler {
    * An approval the server did not take: counted by status, tried again after the CSR's backoff,
    * logged once per streak (the approval, when it comes, says how long it failed).
    */
-  private failed(csr: Csr, verdict: Approval, error: unknown, what: string): void {
+  private failed(csr: Csr, approval: Approval, error: unknown, what: string): void {
     const status = statusOf(error);
     const code = status === undefined ? 'none' : String(status);
     const serverReason = (error as { reason?: unknown }).reason;
     const reason = status === undefined ? 'no answer' : `HTTP ${status}${typeof serverReason === 'string' ? ` ${serverReason.replace(/[^\w .-]/g, '?').slice(0, 40)}` : ''}`;
     const now = Date.now();
-    const { streak, first } = this.state.failures.failed(csr, verdict, { code, reason }, now);
+    const { streak, first } = this.state.ledger.approvalFailed(csr, approval, { code, reason }, now);
+    this.slotFreed(approval);
     this.options.events?.approvalFailed?.(code);
     this.state.requeue(csr.name, streak.retryAt - now);
     if (status === 401 || status === 403) this.state.lifecycle.fail(new Error(`${(error as Error).message}. Grant the role in deploy/rbac.yaml to the action's identity.`));
@@ -161,33 +168,26 @@ export class Reconciler {
     else this.options.log.debug(`could not approve ${what} (attempt ${streak.failures}): ${reason}; ${next}`);
   }
 
-  /** A failing approval that is no longer to be made: its streak ends, said once. */
-  private endFailures(name: string, why: string): void {
-    const streak = this.state.failures.end(name);
-    if (streak) this.options.log.info(`stopped retrying the approval of ${streak.phase} CSR ${name} for ${streak.node} after ${streak.failures} failed attempt${streak.failures > 1 ? 's' : ''}: ${why}`);
+  /** A client approval no longer on its way frees a storm-guard slot: a refusal it caused may lift. */
+  private slotFreed(approval: Approval): void {
+    if (approval.phase === 'client') this.requeueRefusals();
   }
 
-  /** Not approved by this run; a client slot it held may lift a storm-guard refusal. */
-  private withdraw(name: string, verdict: Approval, lost: boolean): void {
-    this.state.ledger.withdraw(name, lost);
-    if (verdict.phase === 'client') this.requeueRefusals();
+  /** A failing approval that is no longer to be made: its streak ended, said once. */
+  private stoppedRetrying(name: string, ended: FailingApproval | undefined, why: string): void {
+    if (ended) this.options.log.info(`stopped retrying the approval of ${ended.phase} CSR ${name} for ${ended.node} after ${attempts(ended)}: ${why}`);
   }
 
-  private approved(verdict: Approval, line: string): void {
-    this.options.events?.approved(verdict.phase);
-    this.state.tracker.recordApproval(verdict.node, verdict.phase);
+  private approved(approval: Approval, line: string): void {
+    this.options.events?.approved(approval.phase);
+    this.state.tracker.recordApproval(approval.node, approval.phase);
     this.options.log.info(line);
   }
 
-  /** An approved CSR: one of ours whose answer was lost, and the client certificates issued for a node. */
-  private noteApproved(csr: Csr): void {
-    const late = this.state.ledger.confirmLate(csr, csr.approvedBy === APPROVAL_REASON);
-    if (late) this.approved(late, `approved ${late.phase} CSR ${csr.name} for ${late.node} (the answer to our request was lost; the server took it)`);
-    if (this.options.dryRun || !csr.issued || csr.signerName !== CLIENT_SIGNER) return;
-    const issued = this.state.ledger.noteIssued(csr);
+  private warnIfSeveral(issued: Issued | undefined): void {
     if (issued && issued.count > 1) this.options.log.warning(clientCertificatesWarning(issued.node, issued.count));
   }
-
 }
 
+const attempts = (streak: FailingApproval): string => `${streak.failures} failed attempt${streak.failures > 1 ? 's' : ''}`;
 const seconds = (ms: number): string => (ms < 10_000 ? `${(Math.max(0, ms) / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`);

@@ -2,6 +2,7 @@
 // ledger of this run's approvals and refusals (ledger.ts), the address owner index (addresses.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { Backoff } from '../../src/approver/failures.ts';
 import { ApprovalLedger } from '../../src/approver/ledger.ts';
 import { initialProgress, isDone, lacks, progressOf, stepsBetween } from '../../src/approver/progress.ts';
 import { NodeTracker } from '../../src/approver/tracker.ts';
@@ -12,6 +13,8 @@ import { CLIENT_SIGNER, MAX_CLIENT_APPROVALS_PER_NODE, SERVING_SIGNER } from '..
 const csr = (name: string, signerName: string, state: Csr['state'], issued = false, uid = `uid-${name}`): Csr => ({
   name, uid, resourceVersion: '1', createdAt: 0, signerName, username: 'u', groups: [], usages: [], request: '', state, issued,
 });
+const BACKOFF: Backoff = { initialMs: 1000, maxMs: 4000 };
+const NO_ANSWER = { code: 'none', reason: 'no answer' };
 const node = (name: string, ready: boolean, ...ips: string[]): NodeInfo => ({ name, ready, addresses: ips.map((address) => ({ type: 'InternalIP', address })) });
 
 test('progress: derived from the Node and its CSRs; what was reached stays reached when the CSRs are garbage-collected', () => {
@@ -56,59 +59,59 @@ test('progress: what an unfinished node lacks, in words', () => {
 });
 
 test('ledger: the storm guard counts approvals sent and approved, not those withdrawn', () => {
-  const ledger = new ApprovalLedger();
+  const ledger = new ApprovalLedger(BACKOFF);
   const verdict = { kind: 'approve', phase: 'client', node: 'w-0' } as const;
-  for (let i = 0; i < MAX_CLIENT_APPROVALS_PER_NODE; i++) ledger.send(csr(`c${i}`, CLIENT_SIGNER, 'pending'), verdict);
+  for (let i = 0; i < MAX_CLIENT_APPROVALS_PER_NODE; i++) ledger.approvalSent(csr(`c${i}`, CLIENT_SIGNER, 'pending'), verdict);
   assert.equal(ledger.clientApprovals('w-0'), MAX_CLIENT_APPROVALS_PER_NODE);
-  ledger.confirm('c0');
-  ledger.withdraw('c1', false);
-  ledger.withdraw('c1', false); // twice: counted down once
+  ledger.approvalConfirmed('c0');
+  ledger.approvalWithdrawn('c1');
+  ledger.approvalWithdrawn('c1'); // twice: counted down once
   assert.equal(ledger.clientApprovals('w-0'), MAX_CLIENT_APPROVALS_PER_NODE - 1);
-  ledger.send(csr('s0', SERVING_SIGNER, 'pending'), { kind: 'approve', phase: 'serving', node: 'w-0' });
+  ledger.approvalSent(csr('s0', SERVING_SIGNER, 'pending'), { kind: 'approve', phase: 'serving', node: 'w-0' });
   assert.equal(ledger.clientApprovals('w-0'), MAX_CLIENT_APPROVALS_PER_NODE - 1, 'serving approvals do not count');
   assert.deepEqual(ledger.approvedNames(), ['c0']);
 });
 
 test('ledger: an approval whose answer was lost is ours once the CSR shows our reason, not before, and not for another uid', () => {
-  const ledger = new ApprovalLedger();
+  const ledger = new ApprovalLedger(BACKOFF);
   const verdict = { kind: 'approve', phase: 'client', node: 'w-0' } as const;
-  ledger.send(csr('late', CLIENT_SIGNER, 'pending'), verdict);
-  ledger.withdraw('late', true);
+  ledger.approvalSent(csr('late', CLIENT_SIGNER, 'pending'), verdict);
+  ledger.approvalFailed(csr('late', CLIENT_SIGNER, 'pending'), verdict, NO_ANSWER, 0);
   assert.equal(ledger.clientApprovals('w-0'), 0);
-  assert.equal(ledger.confirmLate(csr('late', CLIENT_SIGNER, 'approved'), false), undefined, 'approved by someone else');
-  ledger.send(csr('late', CLIENT_SIGNER, 'pending'), verdict);
-  ledger.withdraw('late', true);
-  assert.equal(ledger.confirmLate(csr('late', CLIENT_SIGNER, 'approved', false, 'other-uid'), true), undefined, 'a re-created request is not ours');
-  ledger.send(csr('late', CLIENT_SIGNER, 'pending'), verdict);
-  ledger.withdraw('late', true);
-  assert.deepEqual(ledger.confirmLate(csr('late', CLIENT_SIGNER, 'approved'), true), verdict);
+  assert.equal(ledger.csrApproved(csr('late', CLIENT_SIGNER, 'approved'), false).late, undefined, 'approved by someone else');
+  ledger.approvalSent(csr('late', CLIENT_SIGNER, 'pending'), verdict);
+  ledger.approvalFailed(csr('late', CLIENT_SIGNER, 'pending'), verdict, NO_ANSWER, 0);
+  assert.equal(ledger.csrApproved(csr('late', CLIENT_SIGNER, 'approved', false, 'other-uid'), true).late, undefined, 'a re-created request is not ours');
+  ledger.approvalSent(csr('late', CLIENT_SIGNER, 'pending'), verdict);
+  ledger.approvalFailed(csr('late', CLIENT_SIGNER, 'pending'), verdict, NO_ANSWER, 0);
+  assert.deepEqual(ledger.csrApproved(csr('late', CLIENT_SIGNER, 'approved'), true).late, verdict);
   assert.deepEqual(ledger.approvedNames(), ['late']);
   assert.equal(ledger.clientApprovals('w-0'), 1);
 });
 
 test('ledger: refusals are new once per request, issued client certificates counted per node, forgetting follows the CSR and the node', () => {
-  const ledger = new ApprovalLedger();
+  const ledger = new ApprovalLedger(BACKOFF);
   const refuse = { kind: 'refuse', phase: 'client', node: 'w-0', reason: 'bad-signature', detail: '' } as const;
-  assert.equal(ledger.refuse(csr('r', CLIENT_SIGNER, 'pending'), refuse), 'new');
-  assert.equal(ledger.refuse(csr('r', CLIENT_SIGNER, 'pending'), refuse), 'same');
-  assert.equal(ledger.refuse(csr('r', CLIENT_SIGNER, 'pending'), { ...refuse, reason: 'wrong-groups' }), 'changed');
-  assert.equal(ledger.refuse(csr('r', CLIENT_SIGNER, 'pending', false, 'uid-2'), refuse), 'new', 're-created under the same name');
+  assert.equal(ledger.refused(csr('r', CLIENT_SIGNER, 'pending'), refuse).change, 'new');
+  assert.equal(ledger.refused(csr('r', CLIENT_SIGNER, 'pending'), refuse).change, 'same');
+  assert.equal(ledger.refused(csr('r', CLIENT_SIGNER, 'pending'), { ...refuse, reason: 'wrong-groups' }).change, 'changed');
+  assert.equal(ledger.refused(csr('r', CLIENT_SIGNER, 'pending', false, 'uid-2'), refuse).change, 'new', 're-created under the same name');
   const verdict = { kind: 'approve', phase: 'client', node: 'w-0' } as const;
   for (const name of ['a', 'b']) {
-    ledger.send(csr(name, CLIENT_SIGNER, 'pending'), verdict);
-    ledger.confirm(name);
+    ledger.approvalSent(csr(name, CLIENT_SIGNER, 'pending'), verdict);
+    ledger.approvalConfirmed(name);
   }
-  assert.deepEqual(ledger.noteIssued(csr('a', CLIENT_SIGNER, 'approved', true)), { node: 'w-0', count: 1 });
-  assert.equal(ledger.noteIssued(csr('a', CLIENT_SIGNER, 'approved', true)), undefined, 'counted once');
-  assert.deepEqual(ledger.noteIssued(csr('b', CLIENT_SIGNER, 'approved', true)), { node: 'w-0', count: 2 });
-  ledger.forgetCsr('a', true);
+  assert.deepEqual(ledger.csrApproved(csr('a', CLIENT_SIGNER, 'approved', true), true).issued, { node: 'w-0', count: 1 });
+  assert.equal(ledger.csrApproved(csr('a', CLIENT_SIGNER, 'approved', true), true).issued, undefined, 'counted once');
+  assert.deepEqual(ledger.csrApproved(csr('b', CLIENT_SIGNER, 'approved', true), true).issued, { node: 'w-0', count: 2 });
+  ledger.csrDeleted('a', true);
   assert.deepEqual(ledger.approvedNames(), ['a', 'b'], 'the action keeps its approvals for the output');
-  ledger.forgetCsr('r', false);
-  ledger.forgetCsr('a', false);
+  ledger.csrDeleted('r', false);
+  ledger.csrDeleted('a', false);
   assert.deepEqual(ledger.approvedNames(), ['b']);
   assert.equal(ledger.clientApprovals('w-0'), 2, 'a deleted CSR\'s client approval still counts (the cap is over the life of the process)');
   assert.equal(ledger.standingRefusals().length, 0);
-  ledger.forgetNode('w-0');
+  ledger.nodeUnlisted('w-0');
   assert.equal(ledger.issuedClientCertificates('w-0'), 0);
   assert.equal(ledger.clientApprovals('w-0'), 0);
 });
