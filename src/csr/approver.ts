@@ -8,6 +8,7 @@ import { approvalBackoff, ApprovalFailures, type FailingApproval } from './failu
 import { ApprovalLedger, type RefusedCsr } from './ledger.ts';
 import { CLIENT_SIGNER, SERVING_SIGNER, type Phase, type ReasonCode } from './policy.ts';
 import { lacks } from './progress.ts';
+import type { NetworkBounds } from './networks.ts';
 import { Pool, WorkQueue } from './queue.ts';
 import { RequestCache } from './request-cache.ts';
 import { Lifecycle } from './lifecycle.ts';
@@ -35,6 +36,10 @@ export interface ApproverOptions {
   readonly retainHistory?: boolean;
   /** A Node informer shared with another watcher: started here if it is not yet, never stopped here. */
   readonly nodes?: Informer<NodeInfo>;
+  /** The cluster's networks, bounding machines listed without addresses (policy.ts PolicyView). */
+  readonly networks?: NetworkBounds | undefined;
+  /** The longest certificate a request may ask for, in seconds (policy.ts PolicyView). */
+  readonly maxExpirationSeconds?: number | undefined;
 }
 
 /**
@@ -160,6 +165,11 @@ export class CsrApprover {
 
   approvedCsrs(): string[] {
     return this.ledger.approvedNames();
+  }
+
+  /** This run's approvals that asked for a lifetime (spec.expirationSeconds). */
+  requestedDurations(): Array<{ name: string; expirationSeconds: number }> {
+    return this.ledger.requestedDurations();
   }
 
   /** Refused requests still Pending (one approved by someone else or deleted is no longer ours to report). */

@@ -7,6 +7,8 @@ export interface RefusedCsr {
   readonly requestor: string;
   readonly node: string;
   readonly reason: ReasonCode;
+  /** spec.expirationSeconds, when the request asks for a lifetime. */
+  readonly expirationSeconds?: number;
 }
 
 export type Approval = Extract<Verdict, { kind: 'approve' }>;
@@ -18,6 +20,8 @@ interface Entry {
   readonly phase: Phase;
   /** Decision order (client first, newest first), for approved-csrs. */
   readonly seq: number;
+  /** spec.expirationSeconds, when the request asks for a lifetime. */
+  readonly expirationSeconds?: number | undefined;
 }
 
 /**
@@ -51,7 +55,7 @@ export class ApprovalLedger {
   /** An approval is about to be sent. */
   send(csr: Csr, verdict: Approval): void {
     this.unconfirmed.delete(csr.name);
-    this.sending.set(csr.name, { uid: csr.uid, node: verdict.node, phase: verdict.phase, seq: this.seq++ });
+    this.sending.set(csr.name, { uid: csr.uid, node: verdict.node, phase: verdict.phase, seq: this.seq++, expirationSeconds: csr.expirationSeconds });
     this.countClient(csr, verdict);
   }
 
@@ -106,7 +110,8 @@ export class ApprovalLedger {
     const previous = this.refused.get(csr.name);
     const same = previous?.uid === csr.uid;
     if (same && previous.reason === verdict.reason) return 'same';
-    this.refused.set(csr.name, { name: csr.name, signer: csr.signerName, requestor: csr.username, node: verdict.node, reason: verdict.reason, uid: csr.uid });
+    const lifetime = csr.expirationSeconds === undefined ? {} : { expirationSeconds: csr.expirationSeconds };
+    this.refused.set(csr.name, { name: csr.name, signer: csr.signerName, requestor: csr.username, node: verdict.node, reason: verdict.reason, uid: csr.uid, ...lifetime });
     return same ? 'changed' : 'new';
   }
 
@@ -119,7 +124,7 @@ export class ApprovalLedger {
   standingRefusals(): RefusedCsr[] {
     return [...this.refused.values()]
       .filter((r) => !this.isApproved(r))
-      .map(({ name, signer, requestor, node, reason }) => ({ name, signer, requestor, node, reason }));
+      .map(({ name, signer, requestor, node, reason, expirationSeconds }) => ({ name, signer, requestor, node, reason, ...(expirationSeconds === undefined ? {} : { expirationSeconds }) }));
   }
 
   /** Counts an issued client certificate of this run's approval; the node's count when it is a new one. */
@@ -162,6 +167,14 @@ export class ApprovalLedger {
   /** This run's approvals, in decision order. */
   approvedNames(): string[] {
     return [...this.approved].sort(([, a], [, b]) => a.seq - b.seq).map(([name]) => name);
+  }
+
+  /** This run's approvals that asked for a lifetime (spec.expirationSeconds), in decision order. */
+  requestedDurations(): Array<{ name: string; expirationSeconds: number }> {
+    return this.approvedNames().flatMap((name) => {
+      const asked = this.approved.get(name)?.expirationSeconds;
+      return asked === undefined ? [] : [{ name, expirationSeconds: asked }];
+    });
   }
 
   retained(): { refused: number; approved: number; dispatched: number; nodes: ReadonlySet<string> } {

@@ -2,6 +2,7 @@ import type { Csr, NodeInfo } from '../cluster/objects.ts';
 import { canonicalDnsName, canonicalIp, ipBytes, isDnsName, specialIpKind, type SpecialIpKind } from '../net/address.ts';
 import type { ExpectedNode } from '../settings/settings.ts';
 import type { AddressOwners } from './addresses.ts';
+import { boundBreach, type NetworkBounds } from './networks.ts';
 import { parseCertificateRequest, type CertificateRequest } from './x509.ts';
 
 export const CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
@@ -54,6 +55,11 @@ export const REASONS = {
   'san-not-node-address': "an address is not among the Node's own status.addresses (an IP must be an InternalIP or ExternalIP)",
   'san-of-other-node': "an address is another listed machine's or another Node's name, or declared for another listed machine (or, for a node without declared addresses, reported by another Node)",
   'node-not-registered': 'the Node is not registered yet and no addresses were declared for it',
+  'san-cluster-vip': 'an IP address of a machine listed without addresses is an API or ingress VIP of the cluster (Infrastructure cluster)',
+  'san-service-network': "an IP address of a machine listed without addresses lies in the cluster's service network (Network cluster)",
+  'san-cluster-network': "an IP address of a machine listed without addresses lies in the cluster's pod network (Network cluster clusterNetwork)",
+  'san-outside-machine-network': "an IP address of a machine listed without addresses lies in none of the cluster's machine networks (input machine-networks, else Infrastructure and install-config)",
+  'requested-duration-too-long': 'spec.expirationSeconds asks for a longer certificate than the max-requested-duration input allows',
 } as const;
 
 export type ReasonCode = keyof typeof REASONS;
@@ -74,6 +80,10 @@ export interface PolicyView {
   readonly addresses: AddressOwners;
   /** Parsed requests are immutable (spec is); a cache saves re-parsing on every re-evaluation. */
   readonly parse?: (csr: Csr) => CertificateRequest;
+  /** The cluster's networks, bounding the IPs of a machine listed without addresses (networks.ts); none: not bounded. */
+  readonly networks?: NetworkBounds | undefined;
+  /** The longest certificate a request may ask for (spec.expirationSeconds); none: no cap. */
+  readonly maxExpirationSeconds?: number | undefined;
 }
 
 /**
@@ -121,6 +131,7 @@ function decideClient(csr: Csr, view: PolicyView): Verdict {
       request!.dnsNames.length + request!.ipAddresses.length + request!.emailAddresses.length + request!.uris.length + request!.otherSanCount > 0
         ? ['client-has-sans', 'the request carries subject alternative names']
         : undefined,
+    () => durationFailure(csr, view),
     () =>
       view.clientApprovals(node) >= MAX_CLIENT_APPROVALS_PER_NODE
         ? ['too-many-client-requests', `${view.clientApprovals(node)} client requests already approved for ${node}`]
@@ -153,6 +164,7 @@ function decideServing(csr: Csr, view: PolicyView): Verdict {
     () => (request!.dnsNames.length + request!.ipAddresses.length === 0 ? ['no-sans', 'no DNS name or IP address'] : undefined),
     () => sanShapeFailure(request!),
     () => sanFailure(node, request!, view),
+    () => durationFailure(csr, view),
   ]);
   return failure
     ? { kind: 'refuse', phase: 'serving', node, reason: failure[0], detail: failure[1] }
@@ -206,6 +218,12 @@ function sanShapeFailure(request: CertificateRequest): [ReasonCode, string] | un
   return undefined;
 }
 
+function durationFailure(csr: Csr, view: PolicyView): [ReasonCode, string] | undefined {
+  const asked = csr.expirationSeconds;
+  const max = view.maxExpirationSeconds;
+  return asked !== undefined && max !== undefined && asked > max ? ['requested-duration-too-long', `expirationSeconds ${asked} above the maximum ${max}`] : undefined;
+}
+
 function sanFailure(node: string, request: CertificateRequest, view: PolicyView): [ReasonCode, string] | undefined {
   const sans = [
     ...request.ipAddresses.map((ip) => ({ key: canonicalIp(ip) ?? ip, text: ip })),
@@ -213,6 +231,11 @@ function sanFailure(node: string, request: CertificateRequest, view: PolicyView)
   ];
   const expected = view.expected.get(node)!;
   const declared = new Set([...expected.ips, ...expected.dnsNames]);
+  // Nothing declared: an IP only within what the cluster knows of its networks (networks.ts).
+  for (const ip of declared.size === 0 && view.networks ? request.ipAddresses : []) {
+    const breach = boundBreach(ip, view.networks!);
+    if (breach) return breach;
+  }
   // Declared addresses are judged against declarations only: another Node's status.addresses is
   // that machine's claim about itself (a node writes its own status), and a claim must not veto
   // what the pipeline declared. Another Node's name is its certified identity and still counts.

@@ -18,6 +18,9 @@ const MANIFESTS = [
   { dir: 'config/v1/zz_generated.crd-manifests', stem: '0000_00_cluster-version-operator_01_clusterversions' },
   { dir: 'imageregistry/v1/zz_generated.crd-manifests', stem: '00_configs' },
   { dir: 'machineconfiguration/v1/zz_generated.crd-manifests', stem: '0000_80_machine-config_01_machineconfigpools' },
+  // The cluster's networks and platform (what bounds machines listed without addresses).
+  { dir: 'config/v1/zz_generated.crd-manifests', stem: '0000_10_config-operator_01_networks' },
+  { dir: 'config/v1/zz_generated.crd-manifests', stem: '0000_10_config-operator_01_infrastructures' },
 ];
 
 export interface Crd {

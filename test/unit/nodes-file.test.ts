@@ -20,7 +20,7 @@ function service(name: string, initial: string) {
   let clock = 1_000_000;
   const options: CliOptions = { inputs: {}, output: 'text', watch: true, nodesFile };
   const inputs = cliInputs(options, { info() {}, debug() {}, warning: (m) => warnings.push(m) }, () => clock);
-  assert.equal(inputs.read('nodes'), initial);
+  assert.equal(inputs.read('inventory'), nodesFile, '--nodes-file is the inventory input');
   /** Readings once a second for `seconds`, returning the names of each list taken, with its second. */
   const readFor = (seconds: number): string[] => {
     const taken: string[] = [];
