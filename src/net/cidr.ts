@@ -1,8 +1,8 @@
 import { canonicalIpFromBytes, ipBytes } from './address.ts';
 
-/** An IP network: the address bytes with the host bits cleared, and the prefix length. */
+/** An IP network: the address bytes with the host bits cleared (plain numbers: settings are deep-frozen), and the prefix length. */
 export interface Cidr {
-  readonly bytes: Uint8Array;
+  readonly bytes: readonly number[];
   readonly prefix: number;
   /** As written back: `10.0.0.0/16`, `fd00:0:0:0:0:0:0:0/48` (the canonical address, see canonicalIp). */
   readonly text: string;
@@ -18,9 +18,9 @@ export function parseCidr(text: string): Cidr | undefined {
   const address = ipBytes(match[1]!);
   const prefix = Number(match[2]);
   if (!address || prefix > address.length * 8) return undefined;
-  const bytes = address.map((byte, i) => byte & maskByte(prefix, i));
-  const shown = bytes.length === 16 && bytes.subarray(0, 12).every((b, i) => (i < 10 ? b === 0 : b === 0xff)) ? ipv6Text(bytes) : canonicalIpFromBytes(bytes);
-  return { bytes, prefix, text: `${shown}/${prefix}` };
+  const masked = address.map((byte, i) => byte & maskByte(prefix, i));
+  const shown = masked.length === 16 && masked.subarray(0, 12).every((b, i) => (i < 10 ? b === 0 : b === 0xff)) ? ipv6Text(masked) : canonicalIpFromBytes(masked);
+  return { bytes: Array.from(masked), prefix, text: `${shown}/${prefix}` };
 }
 
 /** Whether the IP literal `ip` lies in `cidr` (an IPv4 address never lies in an IPv6 network). */
