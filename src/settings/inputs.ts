@@ -20,7 +20,7 @@ export const INPUTS = [
     name: 'nodes',
     default: '',
     description:
-      'The machines this install added. Entries separated by newlines or commas; each entry is a node name, optionally followed (after whitespace) by the IP addresses and DNS names that machine may put in its serving certificate. Blank lines and # comments are ignored. Empty: no CSR is approved and node readiness is not awaited. A machine listed without addresses is trusted about itself: its serving certificate may carry its node name and the names under it and InternalIP/ExternalIP addresses its Node reports, which the machine writes itself; declaring the addresses makes the check independent of the machine.',
+      "The machines this install added. Entries separated by newlines or commas; each entry is a node name, optionally followed (after whitespace) by the IP addresses and DNS names that machine may put in its serving certificate. Blank lines and # comments are ignored. Empty: no CSR is approved and node readiness is not awaited. A machine listed without addresses is trusted about itself: its serving certificate may carry its node name and the names under it and InternalIP/ExternalIP addresses its Node reports, which the machine writes itself, within the cluster's machine networks (see machine-networks) and never in its service or cluster network nor on a VIP; declaring the addresses makes the check independent of the machine.",
   },
   {
     name: 'inventory',
