@@ -11,14 +11,14 @@ import { missingPermissionsError, networkPermissions } from './permissions.ts';
 /**
  * Reads the bounds and says once what they are; without a machine network (none in the input
  * nor the cluster), a warning that the machines listed without addresses keep the rule of
- * their Node's own addresses. A refused read (dry-run goes on without its permissions: already
- * warned about) counts as nothing found.
+ * their Node's own addresses. A refused read fails a real run (the preflight checked it, so the
+ * role changed since: no silently weaker bound); a dry-run, which goes on without its
+ * permissions, counts it as nothing found.
  */
 export async function readNetworkBounds(settings: Settings, context: Pick<RunContext, 'gateway' | 'log'>): Promise<NetworkBounds> {
   const facts = await context.gateway.readClusterNetworks({ installConfig: settings.machineNetworks.length === 0 });
   const bounds = boundsOf(facts, settings.machineNetworks);
   const unread = Object.entries(facts).filter(([, read]) => read === 'forbidden').map(([source]) => source);
-  // The preflight checked these reads; refused now, the role changed since: no silent weaker bound.
   if (unread.length > 0 && !settings.dryRun) throw missingPermissionsError(networkPermissions(settings).filter((check) => unread.includes(SOURCE_OF[check.resource]!)));
   const names = undeclaredMachines(settings.nodes);
   const who = names.length > 0 ? `the machines listed without addresses (${names.join(', ')})` : 'a machine listed without addresses';
