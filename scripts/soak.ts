@@ -13,7 +13,7 @@
 // pending after 24 h) is played by the soak after 3 and 10 minutes.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +56,8 @@ const GC_APPROVED_MS = 3 * 60_000;
 const GC_PENDING_MS = 10 * 60_000;
 const GRACE_MS = 90_000;
 const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
+/** The Environment= settings of the systemd unit we ship, so the service runs as deployed. */
+const UNIT_ENVIRONMENT = unitEnvironment(readFileSync(new URL('../examples/openshift-finish-install.service', import.meta.url), 'utf8'));
 const log = (line: string) => console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // Bounded: whatever happens, the soak ends.
@@ -119,8 +121,9 @@ const service = startService(
     ...(metricsPort ? ['--metrics-address', `127.0.0.1:${metricsPort}`] : []),
     ...(approvalGraceMs ? ['--approval-failure-grace', `${APPROVAL_GRACE_S}s`] : []),
   ],
-  // OFI_SOAK_NODE_OPTIONS: NODE_OPTIONS for the service (e.g. --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=/tmp/heap).
-  { PATH: process.env.PATH ?? '', HOME: dir, ...(process.env.OFI_SOAK_NODE_OPTIONS ? { NODE_OPTIONS: process.env.OFI_SOAK_NODE_OPTIONS } : {}) },
+  // The environment the shipped systemd unit gives the service, and OFI_SOAK_NODE_OPTIONS: NODE_OPTIONS
+  // for it (e.g. --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=/tmp/heap).
+  { PATH: process.env.PATH ?? '', HOME: dir, ...UNIT_ENVIRONMENT, ...(process.env.OFI_SOAK_NODE_OPTIONS ? { NODE_OPTIONS: process.env.OFI_SOAK_NODE_OPTIONS } : {}) },
   metricsPort ? `http://127.0.0.1:${metricsPort}/metrics` : undefined,
   () => loadavg()[0]!,
 );
@@ -271,6 +274,7 @@ const report = renderReport({
   versions: { node: process.version, kubernetes: cp.version, etcd: etcdVersion, cli: cliVersion, commit: `${commit}${dirty ? ' (working tree with uncommitted changes under src/)' : ''}` },
   machine: `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}); the load average column says what else ran`,
   fleet: FLEET,
+  environment: UNIT_ENVIRONMENT,
   pollS: POLL_S,
   renewals: renewals.filed,
   renewalErrors: renewals.errors,
@@ -334,4 +338,10 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** `Environment=A=1 B=2` lines of a systemd unit (comments skipped; no quoting in ours). */
+function unitEnvironment(unit: string): Record<string, string> {
+  const pairs = unit.split('\n').filter((l) => l.startsWith('Environment=')).flatMap((l) => l.slice('Environment='.length).trim().split(/\s+/));
+  return Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
 }

@@ -1,11 +1,15 @@
 // The service under soak: dist/cli.js --watch as its own process, its output kept with the time
-// each line arrived, and its resident memory and open handles read from /proc once a minute.
+// each line arrived, and its resident memory (all, private, file-backed) and open handles read
+// from /proc once a minute.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 export interface Sample {
   at: number;
   rssKb: number;
+  /** private memory (RssAnon): what a leak grows; VmRSS adds the pages of the node binary mapped in (RssFile) */
+  anonKb: number;
+  fileKb: number;
   fds: number;
   /** the service's own event-loop delay p99 (ms), when it serves /metrics */
   loopP99Ms?: number;
@@ -44,10 +48,11 @@ export function startService(cli: string, args: string[], env: Record<string, st
     async sample() {
       try {
         const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-        const rssKb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+        const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
+        const [rssKb, anonKb, fileKb] = [kb('VmRSS'), kb('RssAnon'), kb('RssFile')];
         const fds = readdirSync(`/proc/${child.pid}/fd`).length;
         const loopP99Ms = metricsUrl ? await loopDelayP99(metricsUrl) : undefined;
-        return { at: Date.now(), rssKb, fds, load1: load(), ...(loopP99Ms !== undefined ? { loopP99Ms } : {}) };
+        return { at: Date.now(), rssKb, anonKb, fileKb, fds, load1: load(), ...(loopP99Ms !== undefined ? { loopP99Ms } : {}) };
       } catch {
         return undefined; // exited
       }

@@ -36,6 +36,8 @@ export interface SoakFigures {
   /** lines of the service's log that a CI log reader would take a command from (forgedCommandLines) */
   forgedCommands: string[];
   faultOrder: readonly string[];
+  /** the Environment= settings of the shipped systemd unit, given to the service */
+  environment: Record<string, string>;
 }
 
 /**
@@ -109,9 +111,12 @@ export function renderReport(f: SoakFigures): string {
   const byKind = new Map<string, number>();
   for (const x of f.forged) byKind.set(x.kind, (byKind.get(x.kind) ?? 0) + 1);
   const rss = series(f, (x) => x.rssKb, mb);
+  const anon = series(f, (x) => x.anonKb, mb);
+  const file = series(f, (x) => x.fileKb, mb);
   const fds = series(f, (x) => x.fds, (v) => (Number.isFinite(v) ? v.toFixed(Math.abs(v) < 10 && v % 1 !== 0 ? 2 : 0) : '–'));
 
   const rssGrowth = afterWarmUp(f, (x) => x.rssKb).growth;
+  const anonGrowth = afterWarmUp(f, (x) => x.anonKb).growth;
   const fdTrend = afterWarmUp(f, (x) => x.fds);
   const met = (ok: boolean) => (ok ? 'met' : '**not met**');
   const revoked = f.faults.filter((x) => x.kind === 'approval-revoked-60s' && !x.skipped);
@@ -120,7 +125,7 @@ export function renderReport(f: SoakFigures): string {
   const goals = [
     `- 0 renewals missed: ${met(missed.length === 0)} (${missed.length})`,
     `- 0 forged requests approved: ${met(f.forgedApproved.length === 0)} (${f.forgedApproved.length})`,
-    `- RSS growth after the first ${warmUpMin} minutes under 5 %: ${met(rssGrowth < 0.05)} (${pct(rssGrowth)})`,
+    `- RSS growth after the first ${warmUpMin} minutes under 5 %: ${met(rssGrowth < 0.05)} (${pct(rssGrowth)}; private memory alone, RssAnon: ${pct(anonGrowth)})`,
     `- no handle growth: ${met(fdTrend.last <= fdTrend.first && fdTrend.perMin <= 0.05)} (${fdTrend.first} → ${fdTrend.last} open fds)`,
     `- every fault recovered within one poll interval: ${met(withinPoll.length === recovered.length)} (${withinPoll.length} of ${recovered.length})`,
     `- /healthz 503 during each revoked minute and 200 after: ${revoked.length === 0 ? 'not measured (no approval-revoked-60s fault ran)' : `${met(healthTold.length === revoked.length)} (${healthTold.length} of ${revoked.length})`}`,
@@ -133,14 +138,14 @@ export function renderReport(f: SoakFigures): string {
     '',
     '## Method',
     '',
-    `- The CLI bundle (\`dist/cli.js --watch --nodes-file … --poll-interval ${f.pollS}s\`) runs as its own process under the least-privilege identity of deploy/rbac.yaml, against the test control plane (etcd, kube-apiserver, the controller manager's signer), **through a loopback TCP proxy** that can cut every connection.`,
+    `- The CLI bundle (\`dist/cli.js --watch --nodes-file … --poll-interval ${f.pollS}s\`) runs as its own process${Object.keys(f.environment).length ? ` with the environment of the systemd unit we ship (examples/openshift-finish-install.service: ${Object.entries(f.environment).map(([k, v]) => `\`${k}=${v}\``).join(' ')})` : ''} under the least-privilege identity of deploy/rbac.yaml, against the test control plane (etcd, kube-apiserver, the controller manager's signer), **through a loopback TCP proxy** that can cut every connection.`,
     `- A fleet of ${f.fleet} listed machines (simulated kubelets: client CSR, Node, serving CSR, Ready) then keeps renewing: each files a new ECDSA serving CSR for its own name and declared address about once a minute (jittered 0.8–1.2 min). Every 3 minutes a new machine is added to the nodes file, boots, renews for 2 minutes, stops renewing, and is removed from the file (its Node deleted).`,
     '- An adversary files a forged request every 10 s, in turn: a client request for an unlisted machine, a serving request with another node\'s address, one outside the declared addresses, a client request for an existing Node, a serving request with two CNs.',
     '- Garbage collection, scaled down as the lifetimes are: approved CSRs are deleted 3 minutes after approval, pending ones after 10 minutes, so what the service keeps per CSR must go with them.',
     `- Hostile CSR names, one every 5 s throughout: bootstrap client requests for unlisted machines (refused, so their names reach the service's log) named after text that forms workflow commands (\`::error::\`, \`##[error]\`, \`##vso[…]\`, \`::stop-commands::\`), CR/LF/NEL/LS, terminal escapes and bidi controls (U+202E), as the API server takes them (it refuses only '/', '%', '.' and '..'). Every line of the service's log is scanned as a CI log reader would: a line (CR, NEL, LS and PS start one too) whose text starts with \`::\`, or holding \`##[\` or \`##vso[\`.`,
     `- Faults in this order: ${f.faultOrder.join(', ')} (API server restart, every connection cut, etcd stopped 20 s with SIGSTOP/SIGCONT, the approve verb on the kubelet signers removed from the service's ClusterRole for 60 s and restored with /healthz read every 500 ms, etcd restarted on the same data, a 429 burst, a token rotation). Right after each fault ends a probe renewal is filed; its **recovery** is the time from the end of the fault to the probe's approval (read back every 250 ms). Goal: within one poll interval (${f.pollS} s).`,
     '- 429 burst without restarting the API server: API Priority and Fairness (on by default) gets a priority level of one nominal share that rejects instead of queueing, and a FlowSchema that puts the service\'s identity in it; 48 callers with that identity keep its seats full for 10 s, so the service\'s own calls in that window are answered 429 with Retry-After.',
-    `- Resident memory (VmRSS from /proc/<pid>/status) and open handles (entries of /proc/<pid>/fd) of the service process, once a minute. "After warm-up" means from minute ${warmUpMin}.`,
+    `- Resident memory (VmRSS from /proc/<pid>/status, and its two parts: RssAnon, the process's private memory, and RssFile, the pages of the node binary mapped in) and open handles (entries of /proc/<pid>/fd) of the service process, once a minute. "After warm-up" means from minute ${warmUpMin}.`,
     '- A renewal is **missed** when it is not approved by the end of the soak plus a 90 s grace. Latency is from the create answer to the first Approved condition the soak\'s own watch (straight to the API server) sees.',
     '',
     '## Against the goals',
@@ -157,6 +162,8 @@ export function renderReport(f: SoakFigures): string {
     `| longest approval | ${worst ? `${s(worst.ms)}: ${worst.r.name} for ${worst.r.node}, filed at ${at(worst.r.filedAt)}${faultAt(worst.r.filedAt) ? `, during or right after: ${faultAt(worst.r.filedAt)}` : ''}` : '–'} |`,
     `| RSS start / end / max | ${rss[0]} / ${rss[1]} / ${rss[2]} |`,
     `| RSS growth after warm-up (minute ${warmUpMin} → end) / slope | ${rss[3]} / ${rss[4]} |`,
+    `| of which private (RssAnon) start / end / max; growth after warm-up / slope | ${anon[0]} / ${anon[1]} / ${anon[2]}; ${anon[3]} / ${anon[4]} |`,
+    `| of which the node binary's pages (RssFile) start / end / max; growth after warm-up | ${file[0]} / ${file[1]} / ${file[2]}; ${file[3]} |`,
     `| open handles start / end / max | ${fds[0]} / ${fds[1]} / ${fds[2]} |`,
     `| open handles after warm-up (minute ${warmUpMin} → end) / slope | ${fds[3]} / ${fds[4]} |`,
     `| /healthz in the revoked minute | ${revoked.length === 0 ? '–' : revoked.map((x) => `503 after ${s(x.health?.unhealthyAfterMs)}, 200 ${s(x.health?.healthyAgainAfterMs)} after the restore`).join('; ')} |`,
@@ -174,9 +181,9 @@ export function renderReport(f: SoakFigures): string {
     '',
     '## Memory and handles, once a minute',
     '',
-    '| minute | VmRSS | open fds | event-loop p99 | load average (1 min) |',
-    '|---|---|---|---|---|',
-    ...f.samples.map((x) => `| ${((x.at - f.startedAt) / 60_000).toFixed(1)} | ${mb(x.rssKb)} | ${x.fds} | ${x.loopP99Ms === undefined ? '–' : `${x.loopP99Ms.toFixed(1)} ms`} | ${x.load1.toFixed(2)} |`),
+    '| minute | VmRSS | RssAnon | RssFile | open fds | event-loop p99 | load average (1 min) |',
+    '|---|---|---|---|---|---|---|',
+    ...f.samples.map((x) => `| ${((x.at - f.startedAt) / 60_000).toFixed(1)} | ${mb(x.rssKb)} | ${mb(x.anonKb)} | ${mb(x.fileKb)} | ${x.fds} | ${x.loopP99Ms === undefined ? '–' : `${x.loopP99Ms.toFixed(1)} ms`} | ${x.load1.toFixed(2)} |`),
     '',
     '## Forged requests by kind (none may be approved)',
     '',

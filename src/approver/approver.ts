@@ -125,6 +125,11 @@ export class CsrApprover {
     return this.ledger.approvedNames();
   }
 
+  /** This run's approvals that asked for a lifetime (spec.expirationSeconds). */
+  requestedDurations(): Array<{ name: string; expirationSeconds: number }> {
+    return this.ledger.requestedDurations();
+  }
+
   /** Refused requests still Pending (one approved by someone else or deleted is no longer ours to report). */
   refusedCsrs(): RefusedCsr[] {
     return this.ledger.standingRefusals().filter((r) => this.informers.csrs.get(r.name)?.state === 'pending');

@@ -8,6 +8,8 @@ export interface RefusedCsr {
   readonly requestor: string;
   readonly node: string;
   readonly reason: ReasonCode;
+  /** spec.expirationSeconds, when the request asks for a lifetime. */
+  readonly expirationSeconds?: number;
 }
 
 export type Approval = Extract<Verdict, { kind: 'approve' }>;
@@ -33,6 +35,8 @@ interface Entry {
   readonly seq: number;
   /** Decided in a dry run: nothing was sent, so no certificate issued for it is this run's. */
   readonly dryRun?: boolean;
+  /** spec.expirationSeconds, when the request asks for a lifetime. */
+  readonly expirationSeconds?: number | undefined;
 }
 
 /**
@@ -173,7 +177,8 @@ export class ApprovalLedger {
     const previous = this.refusedCsrs.get(csr.name);
     const same = previous?.uid === csr.uid;
     if (same && previous.reason === refusal.reason) return { ended, change: 'same' };
-    this.refusedCsrs.set(csr.name, { name: csr.name, signer: csr.signerName, requestor: csr.username, node: refusal.node, reason: refusal.reason, uid: csr.uid });
+    const lifetime = csr.expirationSeconds === undefined ? {} : { expirationSeconds: csr.expirationSeconds };
+    this.refusedCsrs.set(csr.name, { name: csr.name, signer: csr.signerName, requestor: csr.username, node: refusal.node, reason: refusal.reason, uid: csr.uid, ...lifetime });
     return { ended, change: same ? 'changed' : 'new' };
   }
 
@@ -199,7 +204,7 @@ export class ApprovalLedger {
   standingRefusals(): RefusedCsr[] {
     return [...this.refusedCsrs.values()]
       .filter((r) => !this.isApproved(r))
-      .map(({ name, signer, requestor, node, reason }) => ({ name, signer, requestor, node, reason }));
+      .map(({ name, signer, requestor, node, reason, expirationSeconds }) => ({ name, signer, requestor, node, reason, ...(expirationSeconds === undefined ? {} : { expirationSeconds }) }));
   }
 
   issuedClientCertificates(node: string): number {
@@ -221,6 +226,14 @@ export class ApprovalLedger {
     return [...this.approved].sort(([, a], [, b]) => a.seq - b.seq).map(([name]) => name);
   }
 
+  /** This run's approvals that asked for a lifetime (spec.expirationSeconds), in decision order. */
+  requestedDurations(): Array<{ name: string; expirationSeconds: number }> {
+    return this.approvedNames().flatMap((name) => {
+      const asked = this.approved.get(name)?.expirationSeconds;
+      return asked === undefined ? [] : [{ name, expirationSeconds: asked }];
+    });
+  }
+
   retained(): { refused: number; approved: number; dispatched: number; nodes: ReadonlySet<string> } {
     return { refused: this.refusedCsrs.size, approved: this.approved.size, dispatched: this.sending.size + this.approved.size, nodes: new Set([...this.clients.keys(), ...this.issued.keys()]) };
   }
@@ -230,7 +243,7 @@ export class ApprovalLedger {
   }
 
   private entry(csr: Csr, approval: Approval): Entry {
-    return { uid: csr.uid, node: approval.node, phase: approval.phase, seq: this.seq++ };
+    return { uid: csr.uid, node: approval.node, phase: approval.phase, seq: this.seq++, expirationSeconds: csr.expirationSeconds };
   }
 
   /** An approval no longer on its way, and not counted (the caller says where it goes). */

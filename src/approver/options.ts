@@ -1,6 +1,7 @@
 import type { Informer } from '../cluster/informer.ts';
 import type { NodeInfo } from '../cluster/objects.ts';
 import type { Phase, ReasonCode } from '../identity/policy.ts';
+import type { NetworkBounds } from '../identity/networks.ts';
 import type { Log } from '../log.ts';
 import type { ExpectedNode } from '../settings/settings.ts';
 
@@ -21,6 +22,10 @@ export interface ApproverOptions {
   readonly retainHistory?: boolean;
   /** A Node informer shared with another watcher: started here if it is not yet, never stopped here. */
   readonly nodes?: Informer<NodeInfo>;
+  /** The cluster's networks, bounding machines listed without addresses (identity/policy.ts PolicyView). */
+  readonly networks?: NetworkBounds | undefined;
+  /** The longest certificate a request may ask for, in seconds (identity/policy.ts PolicyView). */
+  readonly maxExpirationSeconds?: number | undefined;
 }
 
 /**

@@ -54,6 +54,8 @@ export class Reconciler {
       clientApprovals: (node) => ledger.clientApprovals(node),
       addresses: state.addresses,
       parse: (csr) => requests.parse(csr) ?? parseCertificateRequest(csr.request),
+      networks: options.networks,
+      maxExpirationSeconds: options.maxExpirationSeconds,
     };
   }
 

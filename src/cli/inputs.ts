@@ -1,9 +1,11 @@
-// The CLI's options as the inputs the core reads: --nodes-file is the nodes input, read from disk
-// (and re-read by the --watch service, see nodes-file.ts); --kubeconfig must name a readable file.
+// The CLI's options as the inputs the core reads: --nodes-file is the inventory input, a file in
+// any of its forms (re-read by the --watch service, see nodes-file.ts); --kubeconfig must name a
+// readable file.
 import { accessSync, constants, readFileSync } from 'node:fs';
 import type { Log } from '../log.ts';
 import type { InputName } from '../settings/inputs.ts';
-import { InputError, parseNodes, type InputReader, type Settings } from '../settings/settings.ts';
+import { parseInventory } from '../settings/inventory.ts';
+import { InputError, type InputReader, type Settings } from '../settings/settings.ts';
 import { NodesFileReload } from './nodes-file.ts';
 import { optionName, type CliOptions } from './options.ts';
 
@@ -23,7 +25,7 @@ export function cliInputs(options: CliOptions, log: Log, now: () => number = Dat
       // A file that is empty for a moment is not "unlist every machine": keep the machines listed until then.
       if (text.trim() === '') throw new Error(`${nodesFile} is empty; the previous list stays (list no machine with a line holding only a comment)`);
       try {
-        return parseNodes(text);
+        return parseInventory(text, nodesFile!, 'inventory');
       } catch (error) {
         throw error instanceof InputError ? new Error(error.named(optionName)) : error;
       }
@@ -36,11 +38,12 @@ export function cliInputs(options: CliOptions, log: Log, now: () => number = Dat
       if (kubeconfigFile) readable(kubeconfigFile, 'kubeconfig', 'a readable kubeconfig file');
       return '';
     }
-    if (name === 'nodes' && nodesFile !== undefined) {
+    if (name === 'inventory') {
+      if (nodesFile === undefined) return '';
       if (options.inputs.nodes !== undefined) throw new InputError('nodes', 'both --nodes and --nodes-file are given', 'one of them');
-      const text = readNodesFile(nodesFile);
-      reload.started(text);
-      return text;
+      // The settings read the file again (and refuse it when it is no inventory); the service starts from this reading.
+      reload.started(readNodesFile(nodesFile));
+      return nodesFile;
     }
     const value = options.inputs[name];
     return value === undefined ? '' : String(value);

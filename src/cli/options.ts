@@ -9,13 +9,22 @@ import type { InputNaming } from '../settings/settings.ts';
 /** Exit codes, documented in --help and the README. */
 export const EXIT = { success: 0, error: 1, timeout: 2 } as const;
 
-/** Every input is an option of the same name. */
-export const optionName: InputNaming = (input) => `Option --${input}`;
+/** Every input is an option of the same name, but the inventory file, which is --nodes-file (re-read by --watch). */
+export const optionName: InputNaming = (input) => `Option --${input === 'inventory' ? 'nodes-file' : input}`;
+
+/** Inputs that are not an option of their own name: the kubeconfig and the inventory are files here (--kubeconfig, --nodes-file). */
+const FILE_INPUTS: readonly string[] = ['kubeconfig', 'inventory'];
+const OPTION_INPUTS = INPUTS.filter((i) => !FILE_INPUTS.includes(i.name));
 
 const BOOLEAN_INPUTS = INPUTS.filter((i) => i.default === 'true' || i.default === 'false').map((i) => i.name as string);
 const EXTRA_OPTIONS = {
   kubeconfig: { type: 'string', help: 'PATH', description: 'Kubeconfig file. Default: KUBECONFIG, then ~/.kube/config.' },
-  'nodes-file': { type: 'string', help: 'PATH', description: 'Read --nodes from this file (one machine per line); re-read in --watch mode.' },
+  'nodes-file': {
+    type: 'string',
+    help: 'PATH',
+    description:
+      "The machines, from a file instead of --nodes (the action's inventory input): lines as in --nodes, an OpenShift nodes-config.yaml or agent-config.yaml (each host's hostname and static addresses), or a YAML or JSON list of {name, addresses}; re-read in --watch mode.",
+  },
   output: { type: 'string', help: 'text|json', description: 'Print the result as a readable report (default) or as JSON with the action outputs.' },
   'diagnostics-dir': { type: 'string', help: 'PATH', description: 'When the run does not succeed, write diagnostics (unstable operators, node events, refused CSRs) here.' },
   watch: { type: 'boolean', help: '', description: 'Keep approving the requests of the listed machines (serving renewals, late machines) until stopped.' },
@@ -34,7 +43,7 @@ const EXTRA_OPTIONS = {
 } as const;
 
 export interface CliOptions {
-  /** The inputs given as options (a boolean one as given, --x or --no-x); the kubeconfig input is a file here. */
+  /** The inputs given as options (a boolean one as given, --x or --no-x); the kubeconfig and inventory inputs are files here. */
   readonly inputs: Partial<Record<InputName, string | boolean>>;
   readonly kubeconfigFile?: string;
   readonly nodesFile?: string;
@@ -57,7 +66,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
       args: [...argv],
       allowNegative: true,
       options: {
-        ...Object.fromEntries(INPUTS.filter((i) => i.name !== 'kubeconfig').map((i) => [i.name, { type: BOOLEAN_INPUTS.includes(i.name) ? 'boolean' : 'string' } as const])),
+        ...Object.fromEntries(OPTION_INPUTS.map((i) => [i.name, { type: BOOLEAN_INPUTS.includes(i.name) ? 'boolean' : 'string' } as const])),
         ...Object.fromEntries(Object.entries(EXTRA_OPTIONS).map(([name, o]) => [name, { type: o.type }])),
       },
     }).values;
@@ -83,7 +92,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     if (problem) return { kind: 'refused', message: `Option --approval-failure-grace: ${problem}. Accepted: a duration above 0 such as 90s, 5m or 1h, with --metrics-address.` };
     metrics = { ...metrics!, approvalFailureGraceMs: ms! };
   }
-  const inputs = Object.fromEntries(INPUTS.filter((i) => i.name !== 'kubeconfig' && values[i.name] !== undefined).map((i) => [i.name, values[i.name]!]));
+  const inputs = Object.fromEntries(OPTION_INPUTS.filter((i) => values[i.name] !== undefined).map((i) => [i.name, values[i.name]!]));
   return {
     kind: 'run',
     options: {
@@ -100,8 +109,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
 
 export function helpText(): string {
   const rows: Array<[string, string]> = [];
-  for (const input of INPUTS) {
-    if (input.name === 'kubeconfig') continue;
+  for (const input of OPTION_INPUTS) {
     const flag = BOOLEAN_INPUTS.includes(input.name) ? `--${input.name}, --no-${input.name}` : `--${input.name} VALUE`;
     rows.push([flag, `${input.description}${input.default ? ` Default: ${input.default}.` : ''}`]);
   }

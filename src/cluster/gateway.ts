@@ -7,6 +7,7 @@ import { approveCsr, readCsr, type ApprovalOutcome } from './csr-calls.ts';
 import { ClusterError, statusOf } from './errors.ts';
 import type { Impersonation } from './kubeconfig-files.ts';
 import type { Informer } from './informer.ts';
+import { readClusterNetworks, type ClusterNetworkFacts } from './network-calls.ts';
 import { toClusterOperator, toClusterVersion, toCsr, toEvent, toMachineConfigPool, toNode } from './objects.ts';
 import type { ClusterOperatorInfo, ClusterVersionInfo, Csr, EventInfo, MachineConfigPoolInfo, NodeInfo, PvcInfo, RegistryConfig } from './objects.ts';
 import { CLUSTER_VERSION_NAME, objectPath, PATHS, REGISTRY_NAMESPACE } from './paths.ts';
@@ -121,6 +122,11 @@ export class ClusterGateway {
     }
   }
 
+  /** The cluster's own networks (network-calls.ts): the Network and Infrastructure objects, and the install-config's machine networks when asked. */
+  readClusterNetworks(options: { readonly installConfig: boolean }): Promise<ClusterNetworkFacts> {
+    return readClusterNetworks(this.client, options);
+  }
+
   /** Events about one Node (they are recorded in namespace default). */
   async nodeEvents(node: string, limits: CallLimits = {}): Promise<EventInfo[]> {
     const fieldSelector = `involvedObject.kind=Node,involvedObject.name=${node}`;
@@ -165,4 +171,4 @@ export { APPROVAL_REASON, type ApprovalOutcome } from './csr-calls.ts';
 export { REGISTRY_NAMESPACE };
 export { ClusterError };
 export { AccessRefused } from './errors.ts';
-export type { CallLimits };
+export type { CallLimits, ClusterNetworkFacts };

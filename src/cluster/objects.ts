@@ -13,6 +13,8 @@ export interface Csr {
   readonly usages: readonly string[];
   /** base64 PEM, as in spec.request. */
   readonly request: string;
+  /** spec.expirationSeconds: the certificate's lifetime the requester asks for (the signer may cap it); a kubelet sets none. */
+  readonly expirationSeconds?: number;
   readonly state: CsrState;
   /** The reason of the Approved condition, when approved. */
   readonly approvedBy?: string;
@@ -117,6 +119,7 @@ export function toCsr(o: any): Csr {
     groups: o.spec?.groups ?? [],
     usages: o.spec?.usages ?? [],
     request: typeof o.spec?.request === 'string' ? o.spec.request : Buffer.from(o.spec?.request ?? []).toString('base64'),
+    ...(typeof o.spec?.expirationSeconds === 'number' ? { expirationSeconds: o.spec.expirationSeconds } : {}),
     state,
     ...(state === 'approved' ? { approvedBy: String(conditions.find((c) => c.type === 'Approved')?.reason ?? '') } : {}),
     issued: Boolean(o.status?.certificate && String(o.status.certificate).length > 0),

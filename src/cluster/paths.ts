@@ -14,6 +14,9 @@ export const PATHS = {
   registryConfigs: '/apis/imageregistry.operator.openshift.io/v1/configs',
   registryConfig: '/apis/imageregistry.operator.openshift.io/v1/configs/cluster',
   registryPvcs: `/api/v1/namespaces/${REGISTRY_NAMESPACE}/persistentvolumeclaims`,
+  networks: '/apis/config.openshift.io/v1/networks',
+  infrastructures: '/apis/config.openshift.io/v1/infrastructures',
+  kubeSystemConfigMaps: '/api/v1/namespaces/kube-system/configmaps',
   selfSubjectAccessReviews: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
   events: (namespace: string) => `/api/v1/namespaces/${namespace}/events`,
 } as const;
@@ -21,6 +24,10 @@ export const PATHS = {
 /** The one ClusterVersion and the one image registry Config an OpenShift 4 cluster has. */
 export const CLUSTER_VERSION_NAME = 'version';
 export const REGISTRY_CONFIG_NAME = 'cluster';
+/** The cluster-wide config objects (Network, Infrastructure) are all named `cluster`. */
+export const CLUSTER_CONFIG_NAME = 'cluster';
+/** The ConfigMap in kube-system where the installer stores its install-config (key `install-config`). */
+export const INSTALL_CONFIG_MAP = 'cluster-config-v1';
 
 /** The path of one named object under a collection path. */
 export const objectPath = (collection: string, name: string): string => `${collection}/${encodeURIComponent(name)}`;

@@ -5,9 +5,11 @@ import { REGISTRY_NAMESPACE } from '../cluster/gateway.ts';
 import { CLIENT_SIGNER, SERVING_SIGNER } from '../identity/policy.ts';
 import type { Settings } from '../settings/settings.ts';
 import { DEFAULT_CLAIM } from '../registry/plan.ts';
+import { CLUSTER_CONFIG_NAME, INSTALL_CONFIG_MAP } from '../cluster/paths.ts';
+import { undeclaredMachines } from '../settings/inventory.ts';
 
-/** Every permission the chosen inputs need (deploy/rbac.yaml grants the full set). */
-export function requiredPermissions(settings: Settings): PermissionCheck[] {
+/** Every permission the chosen inputs need (deploy/rbac.yaml grants the full set); `watching`: the --watch service. */
+export function requiredPermissions(settings: Settings, watching = false): PermissionCheck[] {
   const checks: PermissionCheck[] = [];
   const csr = { group: 'certificates.k8s.io', resource: 'certificatesigningrequests' };
   if (settings.nodes.length > 0) {
@@ -18,6 +20,7 @@ export function requiredPermissions(settings: Settings): PermissionCheck[] {
       checks.push({ verb: 'approve', group: 'certificates.k8s.io', resource: 'signers', name: signer });
     }
   }
+  if (needsNetworkBounds(settings, watching)) checks.push(...networkPermissions(settings));
   if (settings.waitForOperators) {
     for (const verb of ['get', 'list', 'watch']) checks.push({ verb, group: 'config.openshift.io', resource: 'clusteroperators' });
   }
@@ -43,21 +46,38 @@ export function requiredPermissions(settings: Settings): PermissionCheck[] {
   return checks;
 }
 
+/** Whether the run reads the bounds: a machine is listed without addresses, or (--watch) the list may gain one. */
+export const needsNetworkBounds = (settings: Settings, watching: boolean): boolean => watching || undeclaredMachines(settings.nodes).length > 0;
+
+/** The reads the bounds take, each by name (deploy/rbac.yaml); the install-config only when machine-networks does not replace it. */
+export function networkPermissions(settings: Settings): PermissionCheck[] {
+  const name = CLUSTER_CONFIG_NAME;
+  const checks: PermissionCheck[] = [
+    { verb: 'get', group: 'config.openshift.io', resource: 'networks', name },
+    { verb: 'get', group: 'config.openshift.io', resource: 'infrastructures', name },
+  ];
+  if (settings.machineNetworks.length === 0) checks.push({ verb: 'get', group: '', resource: 'configmaps', namespace: 'kube-system', name: INSTALL_CONFIG_MAP });
+  return checks;
+}
+
 /** A missing permission as the RBAC rule to add. */
 export class PermissionError extends Error {}
 
 /** Every permission the inputs need, checked before anything is written; dry-run only warns. */
-export async function checkPermissions(settings: Settings, gateway: ClusterGateway, log: Log): Promise<void> {
-  const checks = requiredPermissions(settings);
+export async function checkPermissions(settings: Settings, gateway: ClusterGateway, log: Log, watching = false): Promise<void> {
+  const checks = requiredPermissions(settings, watching);
   const missing = await gateway.missingPermissions(checks);
   if (missing.length === 0) {
     log.info(`all ${checks.length} permissions the chosen inputs need are granted`);
     return;
   }
-  const rules = missing.map(describeRule).join('; ');
   if (settings.dryRun) {
-    log.warning(`a real run would fail: missing permissions ${rules}`);
+    log.warning(`a real run would fail: missing permissions ${missing.map(describeRule).join('; ')}`);
     return;
   }
-  throw new PermissionError(`Missing permissions (see deploy/rbac.yaml), add: ${rules}.`);
+  throw missingPermissionsError(missing);
+}
+
+export function missingPermissionsError(missing: readonly PermissionCheck[]): PermissionError {
+  return new PermissionError(`Missing permissions (see deploy/rbac.yaml), add: ${missing.map(describeRule).join('; ')}.`);
 }

@@ -2,19 +2,29 @@
 // operators exist, whether there is a registry at all) and the registry plan, so an impossible
 // request fails before the first approval.
 import { capabilityEnabled, clusterVersionState, operatorsOfDisabledCapabilities } from '../completion/cluster-version.ts';
+import { describeBounds, type NetworkBounds } from '../identity/networks.ts';
 import { precheckRegistry } from '../registry/configure.ts';
 import { InputError, type Settings } from '../settings/settings.ts';
 import type { RunContext } from './context.ts';
-import { checkPermissions } from './permissions.ts';
+import { undeclaredMachines } from '../settings/inventory.ts';
+import { readNetworkBounds } from './networks.ts';
+import { checkPermissions, needsNetworkBounds } from './permissions.ts';
 
 export interface PreflightResult {
   /** The operators not waited for: the ignore-operators input and those of disabled capabilities. */
   readonly ignore: readonly string[];
+  /** What bounds the machines listed without addresses; undefined when every machine has declared addresses. */
+  readonly networks: NetworkBounds | undefined;
 }
 
 export async function runPreflight(settings: Settings, context: RunContext): Promise<PreflightResult> {
   const { gateway, log, progress } = context;
   await checkPermissions(settings, gateway, log);
+  let networks: NetworkBounds | undefined;
+  if (needsNetworkBounds(settings, false)) {
+    networks = await readNetworkBounds(settings, context);
+    progress.emit({ kind: 'undeclared', names: undeclaredMachines(settings.nodes), bounds: describeBounds(networks) });
+  }
   let ignore: readonly string[] = settings.ignoreOperators;
   if (settings.waitForOperators || settings.registry.storage !== 'keep') {
     const cv = await gateway.readClusterVersion().catch((error: unknown) => {
@@ -37,5 +47,5 @@ export async function runPreflight(settings: Settings, context: RunContext): Pro
     const target = await precheckRegistry(gateway, settings.registry);
     if (target) progress.emit({ kind: 'registry-target', target, changed: false });
   }
-  return { ignore };
+  return { ignore, networks };
 }

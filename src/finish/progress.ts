@@ -15,6 +15,8 @@ export type Milestone = 'registry ready' | 'operators stable';
 export type RunEvent =
   /** Which gates the run waits for: one not awaited holds from the start. */
   | { readonly kind: 'awaiting'; readonly nodes: boolean; readonly operators: boolean }
+  /** The machines listed without addresses, and what bounds their IP addresses (csr/networks.ts). */
+  | { readonly kind: 'undeclared'; readonly names: readonly string[]; readonly bounds: string }
   | { readonly kind: 'cluster-version'; readonly state: ClusterVersionState }
   /** The ImageRegistry capability is disabled: the cluster has no registry. */
   | { readonly kind: 'no-registry' }
@@ -28,6 +30,7 @@ export type RunEvent =
 /** What the report reads of the approver. */
 export interface ApproverView {
   approvedCsrs(): string[];
+  requestedDurations(): Array<{ name: string; expirationSeconds: number }>;
   refusedCsrs(): RefusedCsr[];
   nodeStatuses(): NodeStatus[];
   allDone(): boolean;
@@ -55,6 +58,7 @@ export interface LiveSources {
  */
 export function findingsOf(events: readonly RunEvent[], sources: LiveSources, final: boolean): Findings {
   const awaiting = events.find((e) => e.kind === 'awaiting');
+  const undeclared = events.find((e) => e.kind === 'undeclared');
   let registry: Findings['registry'];
   let registryWaitingFor = '';
   let registryInstalled = true;
@@ -76,6 +80,8 @@ export function findingsOf(events: readonly RunEvent[], sources: LiveSources, fi
   const unstable = snapshot?.unstable ?? [];
   return {
     approvedCsrs: approver?.approvedCsrs() ?? [],
+    requestedDurations: approver?.requestedDurations() ?? [],
+    undeclared: undeclared ? { names: [...undeclared.names], bounds: undeclared.bounds } : undefined,
     refusedCsrs: approver?.refusedCsrs() ?? [],
     nodes: approver?.nodeStatuses() ?? [],
     nodesReady: approver ? approver.allDone() : awaiting ? !awaiting.nodes : false,

@@ -6,6 +6,7 @@ import { tagged } from '../log.ts';
 import type { ServiceMonitor } from '../service/monitor.ts';
 import type { Settings } from '../settings/settings.ts';
 import type { RunContext } from './context.ts';
+import { readNetworkBounds } from './networks.ts';
 import { checkPermissions } from './permissions.ts';
 
 export interface RenewalOptions {
@@ -18,10 +19,14 @@ export interface RenewalOptions {
 /** Approves, with the same policy, the requests of the listed machines until `context.signal` aborts. */
 export async function keepApproving(settings: Settings, context: RunContext, options: RenewalOptions = {}): Promise<void> {
   const onlyApproval = { ...settings, waitForOperators: false, registry: { ...settings.registry, storage: 'keep' as const } };
-  await context.group('Preflight: permissions', () => checkPermissions(onlyApproval, context.gateway, context.log));
+  // The nodes file may list a machine without addresses later: the bounds are read in any case.
+  const networks = await context.group('Preflight: permissions and networks', async () => {
+    await checkPermissions(onlyApproval, context.gateway, context.log, true);
+    return readNetworkBounds(settings, context);
+  });
   const log = tagged(context.log, 'watch');
   const { monitor } = options;
-  const approver = new CsrApprover(context.gateway, { expected: settings.nodes, dryRun: settings.dryRun, pollIntervalMs: settings.pollIntervalMs, log, retainHistory: false, ...(monitor ? { events: monitor.events } : {}) });
+  const approver = new CsrApprover(context.gateway, { expected: settings.nodes, dryRun: settings.dryRun, pollIntervalMs: settings.pollIntervalMs, log, retainHistory: false, networks, maxExpirationSeconds: settings.maxRequestedSeconds, ...(monitor ? { events: monitor.events } : {}) });
   monitor?.attach(approver, settings.pollIntervalMs);
   await approver.start();
   context.progress.attach({ approver });

@@ -24,7 +24,7 @@ const SETTLE_AFTER_FAILURE_MS = 2000;
 export async function finishInstall(settings: Settings, context: RunContext): Promise<void> {
   const { progress } = context;
   progress.emit({ kind: 'awaiting', nodes: settings.nodes.length > 0, operators: settings.waitForOperators });
-  const { ignore } = await context.group('Preflight: permissions, capabilities and registry plan', () => runPreflight(settings, context));
+  const { ignore, networks } = await context.group('Preflight: permissions, capabilities, networks and registry plan', () => runPreflight(settings, context));
 
   // Ends what still runs once a gate has failed: the run reports at its deadline, not after.
   const stopped = new AbortController();
@@ -34,7 +34,7 @@ export async function finishInstall(settings: Settings, context: RunContext): Pr
   const nodes = phase('nodes');
   // The approver and the MachineConfigPool check both read the Nodes: one informer for both.
   const nodeInformer = settings.nodes.length > 0 && settings.waitForOperators && settings.machineConfigPools.length > 0 ? context.gateway.nodeInformer(settings.pollIntervalMs) : undefined;
-  const approver = settings.nodes.length > 0 ? new CsrApprover(context.gateway, { expected: settings.nodes, dryRun: settings.dryRun, pollIntervalMs: settings.pollIntervalMs, log: nodes.log, ...(nodeInformer ? { nodes: nodeInformer } : {}) }) : undefined;
+  const approver = settings.nodes.length > 0 ? new CsrApprover(context.gateway, { expected: settings.nodes, dryRun: settings.dryRun, pollIntervalMs: settings.pollIntervalMs, log: nodes.log, networks, maxExpirationSeconds: settings.maxRequestedSeconds, ...(nodeInformer ? { nodes: nodeInformer } : {}) }) : undefined;
   if (approver) progress.attach({ approver });
   signal.addEventListener('abort', () => approver?.stop());
   signal.addEventListener('abort', () => nodeInformer?.stop());

@@ -2,13 +2,12 @@ import type { Csr, NodeInfo } from '../cluster/objects.ts';
 import { canonicalDnsName, canonicalIp, ipBytes, isDnsName, specialIpKind, type SpecialIpKind } from '../net/address.ts';
 import type { ExpectedNode } from '../settings/settings.ts';
 import type { AddressOwners } from './addresses.ts';
+import { boundBreach, type NetworkBounds } from './networks.ts';
+import { BOOTSTRAPPER, CLIENT_SIGNER, MAX_CLIENT_APPROVALS_PER_NODE, SERVING_SIGNER, type ReasonCode } from './reasons.ts';
 import { parseCertificateRequest, type CertificateRequest } from './x509.ts';
 
-export const CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
-export const SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
-/** A kubelet's request (client or serving): the only CSRs the approver decides on. */
-export const isKubelet = (csr: Csr): boolean => csr.signerName === CLIENT_SIGNER || csr.signerName === SERVING_SIGNER;
-export const BOOTSTRAPPER = 'system:serviceaccount:openshift-machine-config-operator:node-bootstrapper';
+export { BOOTSTRAPPER, clientCertificatesWarning, CLIENT_SIGNER, isKubelet, MAX_CLIENT_APPROVALS_PER_NODE, REASONS, SERVING_SIGNER, type ReasonCode } from './reasons.ts';
+
 const BOOTSTRAPPER_GROUPS = ['system:authenticated', 'system:serviceaccounts', 'system:serviceaccounts:openshift-machine-config-operator'];
 const NODE_PREFIX = 'system:node:';
 const CLIENT_USAGES = [
@@ -20,53 +19,6 @@ const SERVING_USAGES = [
   ['digital signature', 'key encipherment', 'server auth'],
 ];
 
-/**
- * A node can ask again every 15 minutes when nobody approves (kubelet certificate manager), so
- * an hour's backlog is about four; more than this for one node in one run looks like a flood.
- */
-export const MAX_CLIENT_APPROVALS_PER_NODE = 6;
-
-/** Stable codes for why a kubelet CSR stays Pending (outputs, logs, README troubleshooting). */
-export const REASONS = {
-  'unparsable-request': 'spec.request is not a valid PKCS#10 certificate request',
-  'bad-signature': 'the request is not signed by the key it carries',
-  'wrong-requester': `a client request must come from ${BOOTSTRAPPER}`,
-  'wrong-groups': 'the requester groups are not those of the expected identity',
-  'bad-usages': 'the usages are not one of the kubelet sets for this signer',
-  'wrong-organization': 'the subject organization must be exactly system:nodes',
-  'unexpected-subject-attribute': 'the subject holds something besides one CN and one O (a kubelet writes nothing else)',
-  'bad-common-name': 'the subject common name must be system:node:<node name>',
-  'node-not-listed': "the node is not in the 'nodes' input",
-  'node-already-exists': 'a Node of that name exists; a re-provisioned machine needs its old Node deleted first',
-  'too-many-client-requests': `more than ${MAX_CLIENT_APPROVALS_PER_NODE} client requests for one node in this run`,
-  'client-has-sans': 'a kubelet client request carries no subject alternative names',
-  'cn-username-mismatch': 'the common name differs from the requesting node identity',
-  'no-sans': 'a serving request must name at least one DNS name or IP address',
-  'forbidden-san-type': 'e-mail, URI and other SAN kinds are not allowed in a serving certificate',
-  'san-wildcard': 'a DNS name in a serving request contains a wildcard (*); a kubelet never asks for one',
-  'san-invalid-dns-name': 'a DNS name in a serving request is not an RFC 1123 host name (letters, digits, hyphens and dots, no trailing dot)',
-  'san-loopback': 'an IP address in a serving request is a loopback address (127.0.0.0/8, ::1)',
-  'san-unspecified-address': 'an IP address in a serving request is unspecified (0.0.0.0/8, ::)',
-  'san-link-local': 'an IP address in a serving request is link-local (169.254.0.0/16, fe80::/10)',
-  'san-multicast': 'an IP address in a serving request is multicast (224.0.0.0/4, ff00::/8)',
-  'san-broadcast': 'an IP address in a serving request is the broadcast address 255.255.255.255',
-  'san-ipv4-in-ipv6': 'an IP address in a serving request is an IPv4-mapped or IPv4-compatible IPv6 address (::ffff:a.b.c.d, ::a.b.c.d)',
-  'san-not-declared': "an address is not among those declared for this node in the 'nodes' input",
-  'san-not-under-node-name': "a DNS name is neither the node name nor under '<node name>.' (no addresses declared for the node)",
-  'san-not-node-address': "an address is not among the Node's own status.addresses (an IP must be an InternalIP or ExternalIP)",
-  'san-of-other-node': "an address is another listed machine's or another Node's name, or declared for another listed machine (or, for a node without declared addresses, reported by another Node)",
-  'node-not-registered': 'the Node is not registered yet and no addresses were declared for it',
-} as const;
-
-export type ReasonCode = keyof typeof REASONS;
-
-/**
- * The warning for a node name with more than one client certificate issued on this run's
- * approvals (log, job summary, CLI report): what a copied bootstrap credential looks like.
- */
-export function clientCertificatesWarning(node: string, count: number): string {
-  return `${count} client certificates were issued for node ${node} in this run: a kubelet that asked again after a timeout does this, and so does a second machine using the bootstrap credential under this name; check that only one machine is ${node}`;
-}
 export type Phase = 'client' | 'serving';
 
 export type Verdict =
@@ -84,6 +36,10 @@ export interface PolicyView {
   readonly addresses: AddressOwners;
   /** Parsed requests are immutable (spec is); a cache saves re-parsing on every re-evaluation. */
   readonly parse?: (csr: Csr) => CertificateRequest;
+  /** The cluster's networks, bounding the IPs of a machine listed without addresses (networks.ts); none: not bounded. */
+  readonly networks?: NetworkBounds | undefined;
+  /** The longest certificate a request may ask for (spec.expirationSeconds); none: no cap. */
+  readonly maxExpirationSeconds?: number | undefined;
 }
 
 /**
@@ -131,6 +87,7 @@ function decideClient(csr: Csr, view: PolicyView): Verdict {
       request!.dnsNames.length + request!.ipAddresses.length + request!.emailAddresses.length + request!.uris.length + request!.otherSanCount > 0
         ? ['client-has-sans', 'the request carries subject alternative names']
         : undefined,
+    () => durationFailure(csr, view),
     () =>
       view.clientApprovals(node) >= MAX_CLIENT_APPROVALS_PER_NODE
         ? ['too-many-client-requests', `${view.clientApprovals(node)} client requests already approved for ${node}`]
@@ -163,6 +120,7 @@ function decideServing(csr: Csr, view: PolicyView): Verdict {
     () => (request!.dnsNames.length + request!.ipAddresses.length === 0 ? ['no-sans', 'no DNS name or IP address'] : undefined),
     () => sanShapeFailure(request!),
     () => sanFailure(node, request!, view),
+    () => durationFailure(csr, view),
   ]);
   return failure
     ? { kind: 'refuse', phase: 'serving', node, reason: failure[0], detail: failure[1] }
@@ -216,6 +174,12 @@ function sanShapeFailure(request: CertificateRequest): [ReasonCode, string] | un
   return undefined;
 }
 
+function durationFailure(csr: Csr, view: PolicyView): [ReasonCode, string] | undefined {
+  const asked = csr.expirationSeconds;
+  const max = view.maxExpirationSeconds;
+  return asked !== undefined && max !== undefined && asked > max ? ['requested-duration-too-long', `expirationSeconds ${asked} above the maximum ${max}`] : undefined;
+}
+
 function sanFailure(node: string, request: CertificateRequest, view: PolicyView): [ReasonCode, string] | undefined {
   const sans = [
     ...request.ipAddresses.map((ip) => ({ key: canonicalIp(ip) ?? ip, text: ip })),
@@ -223,6 +187,11 @@ function sanFailure(node: string, request: CertificateRequest, view: PolicyView)
   ];
   const expected = view.expected.get(node)!;
   const declared = new Set([...expected.ips, ...expected.dnsNames]);
+  // Nothing declared: an IP only within what the cluster knows of its networks (networks.ts).
+  for (const ip of declared.size === 0 && view.networks ? request.ipAddresses : []) {
+    const breach = boundBreach(ip, view.networks!);
+    if (breach) return breach;
+  }
   // Declared addresses are judged against declarations only: another Node's status.addresses is
   // that machine's claim about itself (a node writes its own status), and a claim must not veto
   // what the pipeline declared. Another Node's name is its certified identity and still counts.

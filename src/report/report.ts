@@ -22,7 +22,11 @@ export interface RunReport {
   startedAt: number;
   finishedAt: number;
   approvedCsrs: string[];
+  /** This run's approvals that asked for a certificate lifetime (spec.expirationSeconds). */
+  requestedDurations: Array<{ name: string; expirationSeconds: number }>;
   refusedCsrs: RefusedCsr[];
+  /** The machines listed without addresses and what bounds their IPs; undefined when every one has declared addresses. */
+  undeclared: { names: string[]; bounds: string } | undefined;
   nodes: NodeStatus[];
   nodesReady: boolean;
   operatorsStable: boolean;
@@ -62,7 +66,9 @@ export function newReport(now: number, dryRun: boolean): RunReport {
     startedAt: now,
     finishedAt: now,
     approvedCsrs: [],
+    requestedDurations: [],
     refusedCsrs: [],
+    undeclared: undefined,
     nodes: [],
     nodesReady: false,
     operatorsStable: false,
@@ -89,6 +95,18 @@ export function shownNames(names: readonly string[], escape: (text: string) => s
   return names.length > SHOWN_NAMES ? `${shown} and ${names.length - SHOWN_NAMES} more` : shown;
 }
 const SHOWN_NAMES = 100;
+
+/** The machines listed without addresses, and what their serving certificates may still carry. */
+export function undeclaredLine(undeclared: { names: readonly string[]; bounds: string }, escape: (text: string) => string): string {
+  return `Listed without addresses (undeclared): ${shownNames(undeclared.names, escape)}. Their serving certificates may carry the InternalIP/ExternalIP addresses their Nodes report, ${escape(undeclared.bounds)}.`;
+}
+
+/** The approved requests that asked for a certificate lifetime (spec.expirationSeconds), with what they asked. */
+export function durationsAsked(asked: ReadonlyArray<{ name: string; expirationSeconds: number }>, escape: (text: string) => string): string {
+  const shown = asked.slice(0, SHOWN_NAMES).map((a) => `${escape(a.name)} ${a.expirationSeconds}s`);
+  const more = asked.length > SHOWN_NAMES ? ` and ${asked.length - SHOWN_NAMES} more` : '';
+  return `Requested durations (spec.expirationSeconds; the signer caps each at its own maximum): ${shown.join(', ')}${more}.`;
+}
 
 /** What the run can say about the operators: only what it checked. */
 export function operatorsVerdict(report: RunReport): string {
@@ -139,7 +157,9 @@ function approvedOutput(report: RunReport): { json: string; omitted: number } {
 }
 
 function refusedOutput(report: RunReport): { json: string; omitted: number } {
-  return boundedList(report.refusedCsrs.map((r) => ({ name: bounded(r.name), signer: bounded(r.signer), requestor: bounded(r.requestor), node: bounded(r.node), reason: r.reason })));
+  return boundedList(
+    report.refusedCsrs.map((r) => ({ name: bounded(r.name), signer: bounded(r.signer), requestor: bounded(r.requestor), node: bounded(r.node), reason: r.reason, ...(r.expirationSeconds === undefined ? {} : { expirationSeconds: r.expirationSeconds }) })),
+  );
 }
 
 /** The outputs of CONTRACT.md, as strings. Cluster text is cut to MAX_FIELD_CHARS per field. */

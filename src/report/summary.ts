@@ -1,7 +1,7 @@
 import { offsetText, renderGantt, timelineRows } from './gantt.ts';
 import { clientCertificatesWarning } from '../identity/policy.ts';
 import { markdownText } from '../escape.ts';
-import { operatorsVerdict, shownNames, type RunReport } from './report.ts';
+import { durationsAsked, operatorsVerdict, shownNames, undeclaredLine, type RunReport } from './report.ts';
 
 /** GitHub rejects a step summary above 1 MiB; keep well below. */
 export const SUMMARY_LIMIT = 512 * 1024;
@@ -47,14 +47,20 @@ export function renderSummary(report: RunReport): string {
     parts.push('### Nodes', table(['Node', 'Client approved', 'Serving issued', 'Ready'], report.nodes.map((n) => [n.name, yes(n.clientApproved), yes(n.servingIssued), yes(n.ready)])));
     for (const n of report.nodes) if (n.clientCertificates > 1) parts.push(`> [!WARNING]\n> ${clientCertificatesWarning(markdownText(n.name), n.clientCertificates)}`);
   }
+  if (report.undeclared && report.undeclared.names.length > 0) parts.push(undeclaredLine(report.undeclared, markdownText));
   parts.push(
     `### Certificate requests`,
     report.approvedCsrs.length > 0 ? `${report.dryRun ? 'Would approve' : 'Approved'}: ${shownNames(report.approvedCsrs, markdownText)}` : 'None approved by this run.',
   );
+  if (report.requestedDurations.length > 0) parts.push(durationsAsked(report.requestedDurations, markdownText));
   if (report.refusedCsrs.length > 0) {
+    const asked = report.refusedCsrs.some((r) => r.expirationSeconds !== undefined);
     parts.push(
       'Left Pending (identity did not check out):',
-      table(['CSR', 'Node', 'Signer', 'Requestor', 'Reason'], report.refusedCsrs.map((r) => [r.name, r.node, r.signer, r.requestor, r.reason])),
+      table(
+        ['CSR', 'Node', 'Signer', 'Requestor', 'Reason', ...(asked ? ['Requested duration'] : [])],
+        report.refusedCsrs.map((r) => [r.name, r.node, r.signer, r.requestor, r.reason, ...(asked ? [r.expirationSeconds === undefined ? '-' : `${r.expirationSeconds}s`] : [])]),
+      ),
     );
   }
   if (report.registry) {

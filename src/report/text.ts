@@ -1,7 +1,7 @@
 import { terminalText } from '../escape.ts';
 import { formatDuration } from '../settings/duration.ts';
 import { clientCertificatesWarning } from '../identity/policy.ts';
-import { operatorsVerdict, shownNames, type RunReport } from './report.ts';
+import { durationsAsked, operatorsVerdict, shownNames, undeclaredLine, type RunReport } from './report.ts';
 import { offsetText } from './gantt.ts';
 
 /** Refused requests listed one a line; anyone allowed to create a CSR can add more. */
@@ -18,9 +18,13 @@ export function renderText(report: RunReport): string {
       lines.push(`  ${terminalText(n.name).padEnd(24)} client ${n.clientApproved ? 'approved' : '-       '}  serving ${n.servingIssued ? 'issued' : '-     '}  ${n.ready ? 'Ready' : 'NotReady'}`);
     }
     for (const n of report.nodes) if (n.clientCertificates > 1) lines.push(`  warning: ${clientCertificatesWarning(terminalText(n.name), n.clientCertificates)}`);
+    if (report.undeclared && report.undeclared.names.length > 0) lines.push(`  ${undeclaredLine(report.undeclared, terminalText)}`);
   }
   lines.push('', `CSRs ${report.dryRun ? 'that would be approved' : 'approved'}: ${shownNames(report.approvedCsrs, terminalText) || 'none'}`);
-  for (const r of report.refusedCsrs.slice(0, REFUSED_LINES)) lines.push(`  left Pending: ${terminalText(r.name)} (${terminalText(r.node || '?')}, ${terminalText(r.signer)}): ${terminalText(r.reason)}`);
+  if (report.requestedDurations.length > 0) lines.push(`  ${durationsAsked(report.requestedDurations, terminalText)}`);
+  for (const r of report.refusedCsrs.slice(0, REFUSED_LINES)) {
+    lines.push(`  left Pending: ${terminalText(r.name)} (${terminalText(r.node || '?')}, ${terminalText(r.signer)}${r.expirationSeconds === undefined ? '' : `, asks for ${r.expirationSeconds}s`}): ${terminalText(r.reason)}`);
+  }
   if (report.refusedCsrs.length > REFUSED_LINES) lines.push(`  and ${report.refusedCsrs.length - REFUSED_LINES} more left Pending (every one in the JSON output and the diagnostics)`);
   if (report.registry) {
     const r = report.registry;

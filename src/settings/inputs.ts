@@ -20,7 +20,25 @@ export const INPUTS = [
     name: 'nodes',
     default: '',
     description:
-      'The machines this install added. Entries separated by newlines or commas; each entry is a node name, optionally followed (after whitespace) by the IP addresses and DNS names that machine may put in its serving certificate. Blank lines and # comments are ignored. Empty: no CSR is approved and node readiness is not awaited. A machine listed without addresses is trusted about itself: its serving certificate may carry its node name and the names under it and InternalIP/ExternalIP addresses its Node reports, which the machine writes itself; declaring the addresses makes the check independent of the machine.',
+      "The machines this install added. Entries separated by newlines or commas; each entry is a node name, optionally followed (after whitespace) by the IP addresses and DNS names that machine may put in its serving certificate. Blank lines and # comments are ignored. Empty: no CSR is approved and node readiness is not awaited. A machine listed without addresses is trusted about itself: its serving certificate may carry its node name and the names under it and InternalIP/ExternalIP addresses its Node reports, which the machine writes itself, within the cluster's machine networks (see machine-networks) and never in its service or cluster network nor on a VIP; declaring the addresses makes the check independent of the machine.",
+  },
+  {
+    name: 'inventory',
+    default: '',
+    description:
+      "Instead of nodes: the path of a file listing the machines, relative to the working directory. Its form is detected: lines as in nodes; an OpenShift nodes-config.yaml (oc adm node-image create) or agent-config.yaml (each host's hostname, with every static IPv4 and IPv6 address of its nmstate networkConfig; a host that takes an address by DHCP or IPv6 autoconf is listed by name only, without addresses); or a YAML or JSON list of {name, addresses}. A file of none of these forms is an error naming it, before anything is written. Set nodes or inventory, not both.",
+  },
+  {
+    name: 'machine-networks',
+    default: '',
+    description:
+      "CIDRs (newline or comma separated) that the IP addresses of a machine listed without addresses must lie in. Empty: the cluster's machine networks, read from the Infrastructure object cluster (status.platformStatus.<platform>.machineNetworks) and the install-config in ConfigMap kube-system/cluster-config-v1 (networking.machineNetwork); when the cluster has none, the run says so and such a machine's addresses are not bounded by a machine network. Set: these replace the cluster's, which are then not read. Whatever it says, such a machine never gets an address in the cluster's service or cluster network, nor an API or ingress VIP.",
+  },
+  {
+    name: 'max-requested-duration',
+    default: '',
+    description:
+      'A kubelet request whose spec.expirationSeconds asks for a longer certificate than this duration (for example 720h) stays Pending with reason requested-duration-too-long. Empty: no cap (the cluster signer caps every certificate at its own maximum anyway; kubelets do not set expirationSeconds). The requested duration is shown in the summary and in refused-csrs either way.',
   },
   {
     name: 'nodes-timeout',
@@ -114,7 +132,7 @@ export const OUTPUTS = [
   {
     name: 'refused-csrs',
     description:
-      'JSON array of {name, signer, requestor, node, reason} for the pending kubelet CSRs this run would not approve; reason is a stable kebab-case code. At most 100 entries and 32 KiB (each text field at most 300 characters); the rest are counted in refused-csrs-omitted and listed whole in diagnostics-path.',
+      'JSON array of {name, signer, requestor, node, reason} for the pending kubelet CSRs this run would not approve; reason is a stable kebab-case code; expirationSeconds is added when the request asks for a duration. At most 100 entries and 32 KiB (each text field at most 300 characters); the rest are counted in refused-csrs-omitted and listed whole in diagnostics-path.',
   },
   {
     name: 'refused-csrs-omitted',

@@ -1,15 +1,9 @@
-import { canonicalDnsName, canonicalIp, isDnsSubdomain } from '../net/address.ts';
+import { isDnsSubdomain } from '../net/address.ts';
+import { parseCidr, type Cidr } from '../net/cidr.ts';
 import { parseDuration } from './duration.ts';
+import { InputError } from './input-error.ts';
 import { INPUTS, type InputName } from './inputs.ts';
-
-/** A machine the pipeline added, with the addresses it may put in its serving certificate. */
-export interface ExpectedNode {
-  readonly name: string;
-  /** Canonical IPs (see canonicalIp) declared for the machine. */
-  readonly ips: readonly string[];
-  /** Lowercase DNS names declared for the machine. */
-  readonly dnsNames: readonly string[];
-}
+import { entries, parseNodes, readInventory, type ExpectedNode } from './inventory.ts';
 
 export type RegistryStorage = 'keep' | 'emptyDir' | 'pvc';
 export type AccessMode = 'ReadWriteOnce' | 'ReadWriteMany';
@@ -32,6 +26,12 @@ export interface Settings {
   readonly kubeconfig: string;
   readonly context: string;
   readonly nodes: readonly ExpectedNode[];
+  /** The inventory file the nodes were read from (input inventory, CLI --nodes-file); '' for the nodes input. */
+  readonly inventory: string;
+  /** Replace the cluster's machine networks, bounding the machines listed without addresses (csr/networks.ts); empty: the cluster's. */
+  readonly machineNetworks: readonly Cidr[];
+  /** The longest certificate a request may ask for (spec.expirationSeconds); undefined: no cap. */
+  readonly maxRequestedSeconds: number | undefined;
   readonly nodesTimeoutMs: number;
   readonly waitForOperators: boolean;
   readonly stablePeriodMs: number;
@@ -47,29 +47,8 @@ export interface Settings {
   readonly summary: boolean;
 }
 
-/** How an entry point names an input in a message: the action `Input 'x'`, the CLI `Option --x`. */
-export type InputNaming = (input: string) => string;
-
-export const actionInputName: InputNaming = (input) => `Input '${input}'`;
-
-/** A malformed input: names the input and the accepted forms (none: `problem` already says what to do). */
-export class InputError extends Error {
-  readonly input: string;
-  /** The message after the input's name. */
-  readonly detail: string;
-  constructor(input: string, problem: string, accepted?: string) {
-    const detail = accepted === undefined ? problem : `${problem}. Accepted: ${accepted}.`;
-    super(`${actionInputName(input)}: ${detail}`);
-    this.name = 'InputError';
-    this.input = input;
-    this.detail = detail;
-  }
-
-  /** The message, with the input named the way the entry point names it. */
-  named(naming: InputNaming): string {
-    return `${naming(this.input)}: ${this.detail}`;
-  }
-}
+export { actionInputName, InputError, type InputNaming } from './input-error.ts';
+export { parseNodes, type ExpectedNode } from './inventory.ts';
 
 export type InputReader = (name: InputName) => string;
 
@@ -94,7 +73,9 @@ export function parseSettings(read: InputReader): Settings {
   const settings: Settings = {
     kubeconfig: read('kubeconfig').trim(),
     context: contextName(raw),
-    nodes: parseNodes(raw('nodes')),
+    ...listedMachines(raw),
+    machineNetworks: cidrList(raw('machine-networks')),
+    maxRequestedSeconds: optionalDuration(raw, 'max-requested-duration'),
     nodesTimeoutMs: duration(raw, 'nodes-timeout', { allowZero: false }),
     waitForOperators: bool(raw, 'wait-for-operators'),
     stablePeriodMs: duration(raw, 'stable-period', { allowZero: true }),
@@ -111,6 +92,30 @@ export function parseSettings(read: InputReader): Settings {
 }
 
 type Raw = (name: InputName) => string;
+
+/** The machines, from the nodes input or the inventory file (never both). */
+function listedMachines(raw: Raw): Pick<Settings, 'nodes' | 'inventory'> {
+  const inventory = raw('inventory');
+  if (inventory === '') return { nodes: parseNodes(raw('nodes')), inventory };
+  if (raw('nodes') !== '') throw new InputError('inventory', 'is set and so is nodes', 'one of them: the machines in nodes, or the path of a file in inventory');
+  return { nodes: readInventory(inventory, 'inventory'), inventory };
+}
+
+function cidrList(text: string): Cidr[] {
+  const cidrs: Cidr[] = [];
+  for (const entry of entries(text)) {
+    const cidr = parseCidr(entry);
+    const accepted = 'CIDRs such as 10.0.0.0/16 or fd00:10::/64, separated by newlines or commas';
+    if (!cidr) throw new InputError('machine-networks', `'${entry}' is not a CIDR`, accepted);
+    if (cidr.prefix === 0) throw new InputError('machine-networks', `'${entry}' bounds nothing`, `${accepted}; leave it empty to use the cluster's machine networks`);
+    if (!cidrs.some((c) => c.text === cidr.text)) cidrs.push(cidr);
+  }
+  return cidrs;
+}
+
+function optionalDuration(raw: Raw, name: InputName): number | undefined {
+  return raw(name) === '' ? undefined : duration(raw, name, { allowZero: false }) / 1000;
+}
 
 function oneOf<const T extends readonly string[]>(raw: Raw, name: InputName, allowed: T): T[number] {
   const value = raw(name);
@@ -187,55 +192,12 @@ function checkRegistryCombination(r: RegistryRequest): void {
   }
 }
 
-/** Splits on newlines and commas, drops blank entries and # comments. */
-function entries(text: string): string[] {
-  return text
-    .split('\n')
-    .map((line) => line.replace(/#.*$/, ''))
-    .flatMap((line) => line.split(','))
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '');
-}
-
 function parseNameList(text: string, input: InputName): string[] {
   const names = entries(text);
   for (const name of names) {
     if (!isDnsSubdomain(name)) throw new InputError(input, `'${name}' is not a valid name`, 'object names separated by newlines or commas');
   }
   return [...new Set(names)];
-}
-
-const NODES_ACCEPTED = 'one machine per line or comma-separated entry: a node name (lowercase RFC 1123), optionally followed by its IP addresses and DNS names separated by spaces';
-
-export function parseNodes(text: string): ExpectedNode[] {
-  const nodes: ExpectedNode[] = [];
-  const owner = new Map<string, string>();
-  for (const entry of entries(text)) {
-    const [name, ...addresses] = entry.split(/\s+/);
-    if (name === undefined || !isDnsSubdomain(name)) {
-      throw new InputError('nodes', `'${name}' is not a valid node name`, NODES_ACCEPTED);
-    }
-    if (nodes.some((n) => n.name === name)) throw new InputError('nodes', `node '${name}' is listed twice`, NODES_ACCEPTED);
-    const ips: string[] = [];
-    const dnsNames: string[] = [];
-    for (const address of addresses) {
-      const ip = canonicalIp(address);
-      const dns = ip === undefined && !/^[\d.]+$/.test(address) && isDnsSubdomain(canonicalDnsName(address)) ? canonicalDnsName(address) : undefined;
-      if (ip === undefined && dns === undefined) {
-        throw new InputError('nodes', `'${address}' (for node '${name}') is neither an IP address nor a DNS name`, NODES_ACCEPTED);
-      }
-      const key = ip ?? dns!;
-      const previous = owner.get(key);
-      if (previous !== undefined && previous !== name) {
-        throw new InputError('nodes', `address '${address}' is declared for both '${previous}' and '${name}'`, NODES_ACCEPTED);
-      }
-      owner.set(key, name);
-      if (ip !== undefined && !ips.includes(ip)) ips.push(ip);
-      if (dns !== undefined && !dnsNames.includes(dns)) dnsNames.push(dns);
-    }
-    nodes.push({ name, ips, dnsNames });
-  }
-  return nodes;
 }
 
 function deepFreeze<T>(value: T): T {

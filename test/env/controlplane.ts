@@ -65,9 +65,9 @@ export const NODE_BOOTSTRAPPER = {
   groups: ['system:serviceaccounts', 'system:serviceaccounts:openshift-machine-config-operator', 'system:authenticated'],
 };
 
-// `default` too: the API server creates it a moment after it is ready, and deploy/rbac.yaml has a
-// Role in it (creating it first, or finding it, removes that race).
-const NAMESPACES = ['default', 'openshift-image-registry', 'openshift-machine-config-operator', 'openshift-finish-install'];
+// `default` and `kube-system` too: the API server creates them a moment after it is ready, and
+// deploy/rbac.yaml has a Role in each (creating them first, or finding them, removes that race).
+const NAMESPACES = ['default', 'kube-system', 'openshift-image-registry', 'openshift-machine-config-operator', 'openshift-finish-install'];
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 // On SIGTERM, the API server stops listening and finishes short requests at once, but then waits for open

@@ -12,12 +12,19 @@ import { goBinary, LEGS, type Leg } from './ensure.ts';
 
 const run = promisify(execFile);
 
-/** Folder of the module's generated manifests and the file-name stem of each CRD. */
-const MANIFESTS = [
+/** Folder of the module's generated manifests, the file-name stem of each CRD, and the legs it installs on (default both). */
+const MANIFESTS: ReadonlyArray<{ dir: string; stem: string; legs?: readonly Leg[] }> = [
   { dir: 'config/v1/zz_generated.crd-manifests', stem: '0000_00_cluster-version-operator_01_clusteroperators' },
   { dir: 'config/v1/zz_generated.crd-manifests', stem: '0000_00_cluster-version-operator_01_clusterversions' },
   { dir: 'imageregistry/v1/zz_generated.crd-manifests', stem: '00_configs' },
   { dir: 'machineconfiguration/v1/zz_generated.crd-manifests', stem: '0000_80_machine-config_01_machineconfigpools' },
+  // The cluster's networks and platform (what bounds machines listed without addresses). The
+  // Infrastructure manifest's rules call CEL's isIP, which upstream Kubernetes has from 1.30
+  // (k8s.io/apiserver 0.29 has no IP library; OpenShift 4.16's own API server takes the manifest):
+  // a plain 1.29 API server would refuse the CRD, so the oldest leg has no Infrastructure kind,
+  // and the action reads it as absent there.
+  { dir: 'config/v1/zz_generated.crd-manifests', stem: '0000_10_config-operator_01_networks' },
+  { dir: 'config/v1/zz_generated.crd-manifests', stem: '0000_10_config-operator_01_infrastructures', legs: ['current'] },
 ];
 
 export interface Crd {
@@ -35,7 +42,7 @@ export function openshiftCrds(leg: Leg): Promise<Crd[]> {
 
 async function load(leg: Leg): Promise<Crd[]> {
   const root = await moduleDir(LEGS[leg].openshiftApi);
-  return Promise.all(MANIFESTS.map(async ({ dir, stem }) => {
+  return Promise.all(MANIFESTS.filter((m) => m.legs?.includes(leg) ?? true).map(async ({ dir, stem }) => {
     const file = await pickManifest(join(root, dir), stem);
     const docs = parseAllDocuments(await readFile(file, 'utf8')).map((d) => d.toJS()).filter(Boolean);
     if (docs.length !== 1 || docs[0].kind !== 'CustomResourceDefinition') throw new Error(`${file}: expected one CustomResourceDefinition`);

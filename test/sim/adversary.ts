@@ -23,6 +23,8 @@ export interface Forgery {
   spec: CsrSpec;
   /** metadata.name (default: generated, `csr-...`); the API refuses only '/' and '%' in it. */
   name?: string;
+  /** spec.expirationSeconds (a kubelet sets none; the API server takes 600 or more). */
+  expirationSeconds?: number;
 }
 
 export class Adversary {
@@ -39,7 +41,8 @@ export class Adversary {
   async file(label: string, f: Forgery): Promise<string> {
     if (f.identity.user === ATTACKER.user) await this.#attackerMayCreateCsrs();
     const built: any = this.#ctx.meter.track(() => csrObject(buildCsr(f.spec).pem, f.signerName, f.usages));
-    const body = f.name === undefined ? built : { ...built, metadata: { name: f.name } };
+    const lifetime = f.expirationSeconds === undefined ? built : { ...built, spec: { ...built.spec, expirationSeconds: f.expirationSeconds } };
+    const body = f.name === undefined ? lifetime : { ...lifetime, metadata: { name: f.name } };
     const csr = await call<any>(this.#ctx, 'POST', PATHS.csrs, { body, impersonate: f.identity });
     const name: string = csr.metadata.name;
     this.filed.push(name);

@@ -20,7 +20,7 @@ function service(name: string, initial: string) {
   let clock = 1_000_000;
   const options: CliOptions = { inputs: {}, output: 'text', watch: true, nodesFile };
   const inputs = cliInputs(options, { info() {}, debug() {}, warning: (m) => warnings.push(m) }, () => clock);
-  assert.equal(inputs.read('nodes'), initial);
+  assert.equal(inputs.read('inventory'), nodesFile, '--nodes-file is the inventory input');
   /** Readings once a second for `seconds`, returning the names of each list taken, with its second. */
   const readFor = (seconds: number): string[] => {
     const taken: string[] = [];
@@ -75,4 +75,16 @@ test('nodes file: a half-written file (rewritten in place) is never taken, only 
   writeFileSync(s.file, 'w-0 10.0.0.1\nw-1 10.0.0.2\nw-2 10.0.0.3\nw-3 10.0.0.4\n');
   assert.deepEqual(s.readFor(10), []);
   assert.deepEqual(s.warnings, []);
+});
+
+test('nodes file: an OpenShift nodes-config.yaml is taken as the lines are; one that is no inventory is warned about naming --nodes-file', () => {
+  const s = service('nodes-config.yaml', 'w-0 10.0.0.1\n');
+  const config = (hosts: string[]) =>
+    `hosts:\n${hosts.map((h, i) => `  - hostname: ${h}\n    networkConfig:\n      interfaces:\n        - name: eth0\n          ipv4: { enabled: true, dhcp: false, address: [{ ip: 10.0.0.${i + 1}, prefix-length: 24 }] }\n`).join('')}`;
+  writeFileSync(s.file, config(['w-0', 'w-1']));
+  assert.deepEqual(s.readFor(NODES_FILE_SETTLE_MS / 1000 + 1), [`${NODES_FILE_SETTLE_MS / 1000}: w-0,w-1`]);
+  writeFileSync(s.file, 'apiVersion: v1\nbaseDomain: example.com\n');
+  assert.deepEqual(s.readFor(10), []);
+  assert.equal(s.warnings.length, 1);
+  assert.match(s.warnings[0]!, /^ignoring the changed nodes file: Option --nodes-file: .*nodes-config\.yaml is a YAML mapping without a hosts list/);
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Csr, NodeInfo } from '../../src/cluster/objects.ts';
 import { addressIndexOf } from '../../src/identity/addresses.ts';
+import { boundsOf } from '../../src/identity/networks.ts';
 import { BOOTSTRAPPER, CLIENT_SIGNER, decide, MAX_CLIENT_APPROVALS_PER_NODE, SERVING_SIGNER, type PolicyView } from '../../src/identity/policy.ts';
 import { parseCertificateRequest } from '../../src/identity/x509.ts';
 import { parseNodes } from '../../src/settings/settings.ts';
@@ -16,9 +17,14 @@ const LEGACY_SERVING = ['digital signature', 'key encipherment', 'server auth'];
 const SERVING = ['digital signature', 'server auth'];
 
 // worker-0, worker-1 and worker-5 declare addresses; worker-2, worker-4 and the FQDN-named
-// worker-6 declare none (their Node's addresses count).
+// worker-6 declare none (their Node's addresses count). worker-5's loopback cannot be declared
+// through the inputs (an input error since issue 24): built by hand, to show the policy refuses
+// it even so.
 const expected = new Map(
-  parseNodes('worker-0 10.0.0.10 2001:db8::10 worker-0.example.com\nworker-1 10.0.0.11\nworker-2\nworker-3\nworker-4\nworker-5 127.0.0.1 10.0.0.15\nworker-6.ocp.example.com').map((n) => [n.name, n]),
+  [
+    ...parseNodes('worker-0 10.0.0.10 2001:db8::10 worker-0.example.com\nworker-1 10.0.0.11\nworker-2\nworker-3\nworker-4\nworker-6.ocp.example.com'),
+    { name: 'worker-5', ips: ['127.0.0.1', '10.0.0.15'], dnsNames: [] },
+  ].map((n) => [n.name, n]),
 );
 const node = (name: string, ...addresses: string[]): NodeInfo => ({
   name,
@@ -66,6 +72,17 @@ const context = (overrides: Partial<PolicyView> = {}): PolicyView => {
   const view = { expected, nodes, clientApprovals: () => 0, ...overrides };
   return { addresses: addressIndexOf(view.expected.values(), (view.nodes as ReadonlyMap<string, NodeInfo>).values()), ...view };
 };
+
+/** A cluster's networks as networks.config and infrastructures.config report them (boundsOf reads them). */
+const BOUNDS = boundsOf(
+  {
+    network: { serviceNetworks: ['172.30.0.0/16'], clusterNetworks: ['10.128.0.0/14', 'fd01::/48'] },
+    infrastructure: { machineNetworks: ['10.0.0.0/24'], vips: ['10.0.0.5', 'fd00::6'] },
+    installConfig: { machineNetworks: ['fd00::/64'] },
+  },
+  [],
+);
+const BOUNDED: Partial<PolicyView> = { networks: BOUNDS, nodes: withNodes(node('worker-3', '10.0.0.13', 'fd00::13', '172.30.0.1', '10.0.0.5', 'fd00::6', '10.128.0.7', '192.168.5.3', '2001:db8:5::3')) };
 
 let serial = 0;
 function csr(signerName: string, username: string, groups: string[], usages: string[], spec: CsrSpec, request?: string): Csr {
@@ -225,6 +242,27 @@ const cases: Array<{ name: string; csr: () => Csr; verdict: string; ctx?: Partia
   { name: 'serving, not registered and nothing declared', csr: () => serving('worker-3', { ipAddresses: ['10.0.0.13'] }), verdict: 'node-not-registered' },
   { name: 'serving from a non-node requester', csr: () => ({ ...serving('worker-0', { ipAddresses: ['10.0.0.10'] }), username: BOOTSTRAPPER }), verdict: 'wrong-requester' },
   { name: 'approved request is not re-decided', csr: () => ({ ...client('worker-0'), state: 'approved' as const }), verdict: 'ignore' },
+  // Issue 24: a machine listed without addresses only within the cluster's networks. worker-3's
+  // Node writes the service IP, a VIP, a pod address and one outside the machine networks.
+  ...[
+    { name: 'its Node address in a machine network', ips: ['10.0.0.13', 'fd00::13'], verdict: 'approve' },
+    { name: 'the service IP its Node reports', ips: ['10.0.0.13', '172.30.0.1'], verdict: 'san-service-network' },
+    { name: 'the API VIP its Node reports', ips: ['10.0.0.5'], verdict: 'san-cluster-vip' },
+    { name: 'the ingress VIP its Node reports (other spelling)', ips: ['fd00:0::6'], verdict: 'san-cluster-vip' },
+    { name: 'a pod address its Node reports', ips: ['10.128.0.7'], verdict: 'san-cluster-network' },
+    { name: 'an address outside the machine networks its Node reports', ips: ['192.168.5.3'], verdict: 'san-outside-machine-network' },
+    { name: 'an IPv6 address while the machine networks are IPv4 and fd00::/64', ips: ['2001:db8:5::3'], verdict: 'san-outside-machine-network' },
+    { name: 'outside the machine networks and not its Node address either: the bound first', ips: ['192.168.5.99'], verdict: 'san-outside-machine-network' },
+  ].map((c) => ({ name: `serving, undeclared, bounded: ${c.name}`, csr: () => serving('worker-3', { ipAddresses: c.ips, dnsNames: ['worker-3'] }), verdict: c.verdict, ctx: BOUNDED })),
+  { name: 'serving, undeclared, no machine network found: outside is allowed, the service network is not', csr: () => serving('worker-3', { ipAddresses: ['192.168.5.3'] }), verdict: 'approve', ctx: { ...BOUNDED, networks: { ...BOUNDS, machineNetworks: [] } } },
+  { name: 'serving, undeclared, no machine network found: the service IP still refused', csr: () => serving('worker-3', { ipAddresses: ['172.30.0.1'] }), verdict: 'san-service-network', ctx: { ...BOUNDED, networks: { ...BOUNDS, machineNetworks: [] } } },
+  { name: 'serving, declared addresses are not bounded (declared outside the machine networks)', csr: () => serving('worker-0', { ipAddresses: ['10.0.0.10', '2001:db8::10'] }), verdict: 'approve', ctx: BOUNDED },
+  // spec.expirationSeconds against max-requested-duration.
+  { name: 'client, asks for 2h with a cap of 1h', csr: () => ({ ...client('worker-0'), expirationSeconds: 7200 }), verdict: 'requested-duration-too-long', ctx: { maxExpirationSeconds: 3600 } },
+  { name: 'client, asks for exactly the cap', csr: () => ({ ...client('worker-0'), expirationSeconds: 3600 }), verdict: 'approve', ctx: { maxExpirationSeconds: 3600 } },
+  { name: 'client, asks for a duration with no cap', csr: () => ({ ...client('worker-0'), expirationSeconds: 31_536_000 }), verdict: 'approve' },
+  { name: 'serving, asks for a year with a cap of 30 days', csr: () => ({ ...serving('worker-1', { ipAddresses: ['10.0.0.11'] }), expirationSeconds: 31_536_000 }), verdict: 'requested-duration-too-long', ctx: { maxExpirationSeconds: 2_592_000 } },
+  { name: 'serving, asks for nothing with a cap', csr: () => serving('worker-1', { ipAddresses: ['10.0.0.11'] }), verdict: 'approve', ctx: { maxExpirationSeconds: 600 } },
 ];
 
 for (const c of cases) {

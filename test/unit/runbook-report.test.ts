@@ -22,6 +22,7 @@ function approver(done: boolean): ApproverView & { missingCalls: number } {
   return {
     missingCalls: 0,
     approvedCsrs: () => ['csr-a'],
+    requestedDurations: () => [],
     refusedCsrs: () => [],
     nodeStatuses: () => [{ name: 'worker-0', ready: done, clientApproved: true, servingIssued: done, clientCertificates: 1 }],
     allDone: () => done,

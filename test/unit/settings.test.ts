@@ -103,7 +103,8 @@ test('action.yml is generated from the input definitions and declares exactly CO
   assert.equal(action.runs.main, 'dist/index.js');
   assert.ok(action.branding.icon && action.branding.color);
   const contract = [
-    'kubeconfig', 'context', 'nodes', 'nodes-timeout', 'wait-for-operators', 'stable-period', 'operators-timeout', 'ignore-operators',
+    // inventory, machine-networks and max-requested-duration: issue 24 (the inventory from the installer's files, the bounds of undeclared machines, the requested lifetime)
+    'kubeconfig', 'context', 'nodes', 'inventory', 'machine-networks', 'max-requested-duration', 'nodes-timeout', 'wait-for-operators', 'stable-period', 'operators-timeout', 'ignore-operators',
     'wait-for-cluster-version', 'machine-config-pools', 'registry-storage', 'registry-pvc-claim', 'registry-pvc-size', 'registry-pvc-access-mode', 'registry-pvc-storage-class',
     'registry-rollout-strategy', 'registry-replicas', 'registry-timeout', 'dry-run', 'poll-interval', 'summary',
   ];
@@ -126,11 +127,14 @@ test('CLI --help is generated from the same definitions as action.yml', async ()
   const action = parse(readFileSync(new URL('../../action.yml', import.meta.url), 'utf8'));
   const help = helpText();
   for (const [name, input] of Object.entries<{ description: string }>(action.inputs)) {
+    // The CLI takes the kubeconfig as a file path, the action as content; the inventory file is --nodes-file.
+    if (name === 'inventory') continue;
     assert.ok(help.includes(`--${name}`), `--${name} in --help`);
-    // The CLI takes the kubeconfig as a file path, the action as content.
     if (name !== 'kubeconfig') assert.ok(help.includes(input.description), `description of ${name} in --help`);
   }
   assert.match(help, /--kubeconfig PATH/);
+  assert.match(help, /--nodes-file PATH\n.*nodes-config\.yaml/);
+  assert.doesNotMatch(help, /--inventory/);
   assert.match(help, /Exit codes: 0 success, 1 error .*, 2 timeout/);
 });
 

@@ -125,3 +125,30 @@ test('summary: cut by bytes, not characters, never inside a character, fences an
   assert.equal((cut.match(/^```/gm) ?? []).length % 2, 0, 'fence closed');
   assert.match(cut, /<\/details>\n\n_summary truncated_\n$/);
 });
+
+test('issue 24: the machines listed without addresses and the requested durations, in the summary, the CLI report and refused-csrs', () => {
+  const report = { ...newReport(0, false), result: 'success' as const, finishedAt: 60_000 };
+  report.nodes = [
+    { name: 'worker-3', ready: true, clientApproved: true, servingIssued: true, clientCertificates: 1 },
+    { name: 'worker-4', ready: true, clientApproved: true, servingIssued: true, clientCertificates: 1 },
+  ];
+  report.undeclared = { names: ['worker-4'], bounds: 'within the machine networks 10.0.1.0/24 (from input machine-networks), never in the service network (172.30.0.0/16) …' };
+  report.approvedCsrs = ['csr-a', 'csr-b'];
+  report.requestedDurations = [{ name: 'csr-b', expirationSeconds: 3600 }];
+  report.refusedCsrs = [
+    { name: 'csr-c', signer: 'kubernetes.io/kubelet-serving', requestor: 'system:node:worker-4', node: 'worker-4', reason: 'san-service-network' },
+    { name: 'csr-d', signer: 'kubernetes.io/kubelet-serving', requestor: 'system:node:worker-3', node: 'worker-3', reason: 'requested-duration-too-long', expirationSeconds: 31_536_000 },
+  ];
+  const html = renderGfm(renderSummary(report));
+  assert.match(html, /Listed without addresses \(undeclared\): worker-4\. Their serving certificates may carry the InternalIP\/ExternalIP addresses their Nodes report, within the machine networks 10\.0\.1\.0\/24/);
+  assert.match(html, /Requested durations \(spec\.expirationSeconds; the signer caps each at its own maximum\): csr-b 3600s\./);
+  assert.match(html, /<th>Reason<\/th>\n<th>Requested duration<\/th>/);
+  assert.match(html, /<td>san-service-network<\/td>\n<td>-<\/td>/);
+  assert.match(html, /<td>requested-duration-too-long<\/td>\n<td>31536000s<\/td>/);
+  const text = renderText(report);
+  assert.match(text, /Listed without addresses \(undeclared\): worker-4\./);
+  assert.match(text, /left Pending: csr-d \(worker-3, kubernetes\.io\/kubelet-serving, asks for 31536000s\): requested-duration-too-long/);
+  const refused = JSON.parse(toOutputs(report)['refused-csrs']!);
+  assert.deepEqual(refused.map((r: { expirationSeconds?: number }) => r.expirationSeconds), [undefined, 31_536_000], 'expirationSeconds only where the request asks for one');
+  assert.deepEqual(Object.keys(refused[0]), ['name', 'signer', 'requestor', 'node', 'reason']);
+});
