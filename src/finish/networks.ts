@@ -1,5 +1,5 @@
 // Preflight, before the approver starts: the bounds for the machines listed without addresses,
-// from the machine-networks input and what the cluster knows of its networks (csr/networks.ts
+// from the machine-networks input and what the cluster knows of its networks (identity/networks.ts
 // decides with them). Read once per run; the --watch service reads them at its start.
 import { INSTALL_CONFIG_MAP } from '../cluster/paths.ts';
 import { boundsOf, describeBounds, describeExclusions, type NetworkBounds } from '../identity/networks.ts';
@@ -22,6 +22,8 @@ export async function readNetworkBounds(settings: Settings, context: Pick<RunCon
   if (unread.length > 0 && !settings.dryRun) throw missingPermissionsError(networkPermissions(settings).filter((check) => unread.includes(SOURCE_OF[check.resource]!)));
   const names = undeclaredMachines(settings.nodes);
   const who = names.length > 0 ? `the machines listed without addresses (${names.join(', ')})` : 'a machine listed without addresses';
+  const absent = [facts.network === 'absent' ? 'Network cluster (config.openshift.io): no service or cluster network is excluded' : '', facts.infrastructure === 'absent' ? 'Infrastructure cluster (config.openshift.io): no VIP is excluded' : ''].filter(Boolean);
+  if (absent.length > 0) context.log.warning(`not found, so ${who} ${names.length > 0 ? 'are' : 'is'} bounded less: ${absent.join('; ')}. Declare the addresses in the inventory`);
   if (bounds.machineNetworks.length === 0) {
     const looked = ['Infrastructure cluster status.platformStatus', ...(facts.installConfig === undefined ? [] : [`the install-config in ConfigMap kube-system/${INSTALL_CONFIG_MAP}`])];
     context.log.warning(

@@ -15,7 +15,7 @@ export type Milestone = 'registry ready' | 'operators stable';
 export type RunEvent =
   /** Which gates the run waits for: one not awaited holds from the start. */
   | { readonly kind: 'awaiting'; readonly nodes: boolean; readonly operators: boolean }
-  /** The machines listed without addresses, and what bounds their IP addresses (csr/networks.ts). */
+  /** The machines listed without addresses, and what bounds their IP addresses (identity/networks.ts). */
   | { readonly kind: 'undeclared'; readonly names: readonly string[]; readonly bounds: string }
   | { readonly kind: 'cluster-version'; readonly state: ClusterVersionState }
   /** The ImageRegistry capability is disabled: the cluster has no registry. */

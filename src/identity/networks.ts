@@ -55,8 +55,11 @@ const cidrTexts = (cidrs: readonly Cidr[]): string => cidrs.map((c) => c.text).j
  */
 export function boundsOf(facts: ClusterNetworkFacts, input: readonly Cidr[]): NetworkBounds {
   const cidrs = (texts: readonly string[]) => uniqueCidrs(texts.map(parseCidr).filter((c): c is Cidr => c !== undefined));
-  const fromInfrastructure = typeof facts.infrastructure === 'string' ? [] : cidrs(facts.infrastructure.machineNetworks);
-  const fromInstallConfig = facts.installConfig === undefined || typeof facts.installConfig === 'string' ? [] : cidrs(facts.installConfig.machineNetworks);
+  // A machine network of prefix 0 bounds nothing: counted as none found (the warning says so), as
+  // the machine-networks input refuses one.
+  const bounding = (list: Cidr[]) => list.filter((c) => c.prefix > 0);
+  const fromInfrastructure = typeof facts.infrastructure === 'string' ? [] : bounding(cidrs(facts.infrastructure.machineNetworks));
+  const fromInstallConfig = facts.installConfig === undefined || typeof facts.installConfig === 'string' ? [] : bounding(cidrs(facts.installConfig.machineNetworks));
   const sources = [fromInfrastructure.length > 0 ? 'Infrastructure cluster' : '', fromInstallConfig.length > 0 ? 'the install-config in kube-system/cluster-config-v1' : ''].filter(Boolean);
   const network = typeof facts.network === 'string' ? { serviceNetworks: [], clusterNetworks: [] } : facts.network;
   const vips = typeof facts.infrastructure === 'string' ? [] : facts.infrastructure.vips.map((ip) => canonicalIp(ip)).filter((ip): ip is string => ip !== undefined);

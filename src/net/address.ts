@@ -2,6 +2,9 @@ import { isIPv4, isIPv6 } from 'node:net';
 
 /** One spelling per address: IPv4 dotted quad, IPv6 as 8 lowercase hex groups without zero-compression. */
 export function canonicalIp(text: string): string | undefined {
+  // A zone (fe80::1%eth0) names a link on one host, never an address a certificate carries; Go's
+  // net.ParseIP refuses it, node:net accepts it.
+  if (text.includes('%')) return undefined;
   if (isIPv4(text)) return text.split('.').map((part) => String(Number(part))).join('.');
   if (!isIPv6(text)) return undefined;
   const bytes = ipv6Bytes(text.toLowerCase());
@@ -58,6 +61,7 @@ export function canonicalDnsName(name: string): string {
 
 /** The 4 or 16 bytes of an IP literal (IPv4-mapped IPv6 stays 16 bytes), or undefined. */
 export function ipBytes(text: string): Uint8Array | undefined {
+  if (text.includes('%')) return undefined;
   if (isIPv4(text)) return Uint8Array.from(text.split('.').map(Number));
   return isIPv6(text) ? ipv6Bytes(text.toLowerCase()) : undefined;
 }

@@ -10,16 +10,22 @@ export interface Cidr {
 
 /**
  * `a.b.c.d/n` or `v6/n`, the host bits cleared (`10.0.0.5/16` is `10.0.0.0/16`, as Go's
- * net.ParseCIDR reads it); undefined for anything else. An IPv4-mapped IPv6 network stays IPv6.
+ * net.ParseCIDR reads it); undefined for anything else. An IPv4-mapped IPv6 network
+ * (`::ffff:10.0.0.0/104`) is the IPv4 network it maps (`10.0.0.0/8`), as an IPv4-mapped address
+ * is the IPv4 address (canonicalIp); one shorter than /96 is refused.
  */
 export function parseCidr(text: string): Cidr | undefined {
   const match = /^([^/\s]+)\/(\d{1,3})$/.exec(text.trim());
   if (!match) return undefined;
-  const address = ipBytes(match[1]!);
-  const prefix = Number(match[2]);
+  let address = ipBytes(match[1]!);
+  let prefix = Number(match[2]);
+  if (address && isMapped(address)) {
+    if (prefix < 96) return undefined;
+    [address, prefix] = [address.subarray(12), prefix - 96];
+  }
   if (!address || prefix > address.length * 8) return undefined;
   const masked = address.map((byte, i) => byte & maskByte(prefix, i));
-  const shown = masked.length === 16 && masked.subarray(0, 12).every((b, i) => (i < 10 ? b === 0 : b === 0xff)) ? ipv6Text(masked) : canonicalIpFromBytes(masked);
+  const shown = canonicalIpFromBytes(masked);
   return { bytes: Array.from(masked), prefix, text: `${shown}/${prefix}` };
 }
 
@@ -35,8 +41,4 @@ function maskByte(prefix: number, index: number): number {
   return (0xff << (8 - bits)) & 0xff;
 }
 
-function ipv6Text(bytes: Uint8Array): string {
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
-  return groups.join(':');
-}
+const isMapped = (bytes: Uint8Array): boolean => bytes.length === 16 && bytes.subarray(0, 12).every((b, i) => (i < 10 ? b === 0 : b === 0xff));

@@ -92,6 +92,9 @@ export function parseInventory(text: string, file: string, input: string): Expec
   if (isMapping(doc)) {
     throw new InputError(input, `${file} is a YAML mapping without a hosts list (keys: ${Object.keys(doc).slice(0, 5).join(', ') || 'none'}), so neither a nodes-config.yaml, an agent-config.yaml nor a list`, INVENTORY_FORMS);
   }
+  // One word that is no machine (a node name alone would be one): a token file given by mistake
+  // reads so, and its text is not quoted back.
+  if (typeof doc === 'string' && !/\s/.test(text.trim())) throw new InputError(input, `${file} is no inventory: one line that is not a machine (a node name, then its addresses)`, INVENTORY_FORMS);
   throw linesError;
 }
 
@@ -134,6 +137,7 @@ function machines(list: readonly HostEntry[], source: Source): ExpectedNode[] {
       const ip = canonicalIp(address);
       const dns = ip === undefined && !/^[\d.]+$/.test(address) && isDnsSubdomain(canonicalDnsName(address)) ? canonicalDnsName(address) : undefined;
       if (ip === undefined && dns === undefined) throw fail(`'${address}' (for node '${name}') is neither an IP address nor a DNS name`);
+      if (dns !== undefined && isLocalhost(dns)) throw fail(`'${address}' (for node '${name}') names this host (localhost), which no serving certificate may carry: declare the machine's own name`);
       const special = ip === undefined ? undefined : specialIpKind(ipBytes(ip)!);
       if (special) throw fail(`'${address}' (for node '${name}') is ${SPECIAL_WORDS[special]}, which no serving certificate may carry: declare the machine's own address`);
       const key = ip ?? dns!;
@@ -147,6 +151,9 @@ function machines(list: readonly HostEntry[], source: Source): ExpectedNode[] {
   }
   return nodes;
 }
+
+/** localhost, *.localhost (RFC 6761) and localhost.localdomain: every host's own name. */
+const isLocalhost = (dns: string): boolean => dns === 'localhost' || dns.endsWith('.localhost') || dns === 'localhost.localdomain';
 
 const SPECIAL_WORDS = {
   loopback: 'a loopback address',

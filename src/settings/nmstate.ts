@@ -34,6 +34,10 @@ export function nmstateHost(host: Readonly<Record<string, unknown>>): HostEntry 
       if (stack === undefined || stack === null) continue;
       const where = `${name}: networkConfig.interfaces[${i}] (${String(iface.name ?? '?')}) ${family}`;
       if (!isMapping(stack)) throw new Error(`${where} is not a mapping`);
+      for (const flag of ['enabled', 'dhcp', 'autoconf'] as const) {
+        // YAML 1.1 (the installer's reader) takes yes/on as true, this reader does not: refused, not guessed.
+        if (stack[flag] !== undefined && typeof stack[flag] !== 'boolean') throw new Error(`${where}.${flag} is ${JSON.stringify(stack[flag]).slice(0, 20)}, not true or false`);
+      }
       if (stack.enabled === false) continue;
       if (stack.dhcp === true || stack.autoconf === true) dynamic = true;
       const list = stack.address ?? [];

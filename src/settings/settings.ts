@@ -28,7 +28,7 @@ export interface Settings {
   readonly nodes: readonly ExpectedNode[];
   /** The inventory file the nodes were read from (input inventory, CLI --nodes-file); '' for the nodes input. */
   readonly inventory: string;
-  /** Replace the cluster's machine networks, bounding the machines listed without addresses (csr/networks.ts); empty: the cluster's. */
+  /** Replace the cluster's machine networks, bounding the machines listed without addresses (identity/networks.ts); empty: the cluster's. */
   readonly machineNetworks: readonly Cidr[];
   /** The longest certificate a request may ask for (spec.expirationSeconds); undefined: no cap. */
   readonly maxRequestedSeconds: number | undefined;

@@ -278,6 +278,30 @@ test('declared addresses a certificate may never carry are input errors naming t
   assert.deepEqual(summary(parseNodes('worker-0 ::ffff:10.0.0.5')), ['worker-0 10.0.0.5']);
 });
 
+test('declared localhost names and addresses with an IPv6 zone are input errors naming the machine', () => {
+  for (const name of ['localhost', 'LOCALHOST.', 'api.localhost', 'localhost.localdomain']) {
+    assert.throws(() => parseNodes(`worker-0 10.0.0.10 ${name}`), /\(for node 'worker-0'\) names this host \(localhost\), which no serving certificate may carry/, name);
+  }
+  assert.deepEqual(summary(parseNodes('worker-0 localhost-7.example.com')), ['worker-0 localhost-7.example.com'], 'a name that only starts with localhost is a name');
+  for (const zoned of ['fd00::5%eth0', 'fe80::1%2']) {
+    assert.throws(() => parseNodes(`worker-0 ${zoned}`), /'fd00::5%eth0' \(for node 'worker-0'\) is neither an IP address nor a DNS name|'fe80::1%2' \(for node 'worker-0'\) is neither an IP address nor a DNS name/, zoned);
+  }
+});
+
+test('inventory: an nmstate flag that is not true or false is refused, not guessed (yes/on are true to the installer)', () => {
+  for (const value of ['yes', 'on', '"true"', '1']) {
+    const text = `hosts:\n  - hostname: w-0\n    networkConfig:\n      interfaces:\n        - name: eth0\n          ipv4: { enabled: true, dhcp: ${value}, address: [{ ip: 10.0.0.5, prefix-length: 24 }] }\n`;
+    assert.match(refusal(text, 'nodes-config.yaml').message, /hosts\[0\]: w-0: networkConfig\.interfaces\[0\] \(eth0\) ipv4\.dhcp is .+, not true or false/, value);
+  }
+});
+
+test('inventory: a file of one word that is no machine (a token given by mistake) is refused without quoting it', () => {
+  const token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQifQ.c2lnbmF0dXJl';
+  const message = refusal(`${token}\n`, 'token').message;
+  assert.match(message, /^Input 'inventory': token is no inventory: one line that is not a machine/);
+  assert.ok(!message.includes(token.slice(0, 12)), message);
+});
+
 const settingsFrom = (inputs: Partial<Record<InputName, string>>) => parseSettings((name) => inputs[name] ?? '');
 
 test('settings: the inventory input reads the file; with nodes too it is refused; a missing file names itself', () => {

@@ -63,3 +63,19 @@ test('bounds: the VIP first, then the service and cluster networks, then the mac
   assert.equal(boundBreach('10.1.0.6', bounds), undefined);
   assert.deepEqual(boundBreach('11.0.0.1', bounds), ['san-outside-machine-network', '11.0.0.1 lies in no machine network (10.0.0.0/8, from Infrastructure cluster)']);
 });
+
+test('cidr: an IPv4-mapped IPv6 network is the IPv4 network it maps; a zone or a mapped network shorter than /96 is refused', () => {
+  assert.equal(parseCidr('::ffff:10.0.0.0/104')?.text, '10.0.0.0/8');
+  assert.ok(cidrContains(parseCidr('::ffff:172.30.0.0/112')!, '172.30.4.1'), 'a mapped service network excludes the IPv4 addresses it maps');
+  for (const bad of ['::ffff:10.0.0.0/90', 'fd00::%eth0/64', 'fe80::1%2/128']) assert.equal(parseCidr(bad), undefined, bad);
+  assert.ok(!cidrContains(parseCidr('fd00::/8')!, 'fd00::5%eth0'), 'an address with a zone lies in no network');
+});
+
+test('bounds: a machine network of prefix 0 from the cluster bounds nothing and counts as none found', () => {
+  const bounds = boundsOf({ network: 'absent', infrastructure: { machineNetworks: ['0.0.0.0/0', '::/0'], vips: [] }, installConfig: { machineNetworks: ['0.0.0.0/0'] } }, []);
+  assert.deepEqual(bounds.machineNetworks, []);
+  assert.match(describeBounds(bounds), /^in any network \(no machine network found\)/);
+  const mixed = boundsOf({ network: 'absent', infrastructure: { machineNetworks: ['0.0.0.0/0', '192.168.111.0/24'], vips: [] } }, []);
+  assert.deepEqual(mixed.machineNetworks.map((c) => c.text), ['192.168.111.0/24']);
+  assert.equal(boundBreach('8.8.8.8', mixed)?.[0], 'san-outside-machine-network');
+});
