@@ -38,6 +38,8 @@ const arg = (name: string) => {
 const MINUTES = Number(arg('minutes') ?? 30);
 if (!(MINUTES >= 3)) throw new Error('--minutes: a number of minutes, at least 3');
 const REPORT = arg('report') ?? 'RELIABILITY.md';
+/** The service's whole log, beside the report (RELIABILITY.service.log is ignored by git). */
+const SERVICE_LOG = REPORT.replace(/(\.md)?$/, '.service.log');
 const FAULTS = (arg('faults')?.split(',').filter(Boolean) ?? [...FAULT_ORDER]) as FaultKind[];
 for (const kind of FAULTS) if (!FAULT_ORDER.includes(kind)) throw new Error(`--faults: '${kind}' is not one of ${FAULT_ORDER.join(', ')}`);
 const HOSTILE_EVERY_MS = 5000;
@@ -105,10 +107,12 @@ const kubeconfigText = withServer(cp.kubeconfig('action'), proxy.url);
 writeFileSync(kubeconfig, rotationLanded ? kubeconfigText.replace(/token: \S+/, `tokenFile: ${tokenFile}`) : kubeconfigText, { mode: 0o600 });
 
 // The soak's own eyes on approvals: one CSR watch as the admin, straight to the API server.
+// Keyed by uid: the API server gives a generated name (csr-xxxxx) again once its CSR is deleted,
+// so a forgery garbage-collected unapproved and a later renewal can share a name.
 const approvedAt = new Map<string, number>();
 const isApproved = (csr: any) => (csr.status?.conditions ?? []).some((c: any) => c.type === 'Approved' && c.status !== 'False');
 const watch = new Informer(sim.ctx, CSR_PATH, (type, csr) => {
-  if (type !== 'DELETED' && isApproved(csr) && !approvedAt.has(csr.metadata.name)) approvedAt.set(csr.metadata.name, Date.now());
+  if (type !== 'DELETED' && isApproved(csr) && !approvedAt.has(csr.metadata.uid)) approvedAt.set(csr.metadata.uid, Date.now());
 });
 await watch.start();
 
@@ -126,6 +130,7 @@ const service = startService(
   { PATH: process.env.PATH ?? '', HOME: dir, ...UNIT_ENVIRONMENT, ...(process.env.OFI_SOAK_NODE_OPTIONS ? { NODE_OPTIONS: process.env.OFI_SOAK_NODE_OPTIONS } : {}) },
   metricsPort ? `http://127.0.0.1:${metricsPort}/metrics` : undefined,
   () => loadavg()[0]!,
+  SERVICE_LOG,
 );
 log(`service pid ${service.child.pid}: ${cliVersion}${metricsPort ? `, metrics on ${metricsPort}` : ', no --metrics-address in this build'}`);
 await sim.whenReady(fleet.map((m) => m.name), 240_000);
@@ -137,7 +142,7 @@ const renewals = new Renewals(sim.ctx, RENEW_EVERY_MS, random);
 for (const m of fleet) renewals.start(m);
 const samples: Sample[] = [];
 const faults: Array<FaultResult & { recovery?: Recovery }> = [];
-const forged: Array<{ name: string; kind: string; at: number }> = [];
+const forged: Array<{ name: string; uid: string; kind: string; at: number }> = [];
 /** Hostile text the API server takes as a CSR name (it refuses '/', '%', '.', '..'; a lone surrogate is not JSON text). */
 const hostileNames = HOSTILE_TEXT.filter((t) => !/[/%]/.test(t) && t !== '.' && t !== '..' && t.trim() !== '' && t.length <= 200 && wellFormed(t));
 let hostileFiled = 0;
@@ -169,7 +174,7 @@ const loops = [
         ['serving with two CNs (Go reads the last)', () => sim.adversary.servingTwoCommonNames(a.name, b.name, [a.ip])],
       ];
       const [kind, file] = forgeries[i % forgeries.length]!;
-      await file().then((name) => forged.push({ name, kind, at: Date.now() }), note(`forgery '${kind}'`));
+      await file().then((name) => forged.push({ name, uid: sim.adversary.uidOf(name)!, kind, at: Date.now() }), note(`forgery '${kind}'`));
       await sleep(FORGE_EVERY_MS);
     }
   })(),
@@ -183,7 +188,7 @@ const loops = [
       await call<any>(sim.ctx, 'POST', CSR_PATH, { body, impersonate: BOOTSTRAPPER }).then(
         (csr) => {
           hostileFiled++;
-          forged.push({ name: csr.metadata.name, kind: 'client with a hostile name', at: Date.now() });
+          forged.push({ name: csr.metadata.name, uid: csr.metadata.uid, kind: 'client with a hostile name', at: Date.now() });
         },
         note('hostile name'),
       );
@@ -220,7 +225,7 @@ const loops = [
       const list = await cp.admin.request('GET', CSR_PATH).catch(() => undefined);
       for (const csr of list?.items ?? []) {
         const age = Date.now() - Date.parse(csr.metadata.creationTimestamp);
-        const approved = approvedAt.get(csr.metadata.name);
+        const approved = approvedAt.get(csr.metadata.uid);
         if ((approved !== undefined && Date.now() - approved > GC_APPROVED_MS) || (!isApproved(csr) && age > GC_PENDING_MS)) {
           await cp.admin.requestRaw('DELETE', `${CSR_PATH}/${encodeURIComponent(csr.metadata.name)}`).catch(note('garbage collection'));
         }
@@ -239,7 +244,7 @@ const loops = [
       if (result.skipped) continue;
       const probe = await renewals.file(fleet[i % FLEET]!, kind).catch(() => undefined);
       if (!probe) continue;
-      const approvedProbe = await pollApproved(probe.name, 120_000);
+      const approvedProbe = await pollApproved(probe, 120_000);
       (result as { recovery?: Recovery }).recovery = { probe: probe.name, filedMs: probe.filedAt - result.endedAt, approvedMs: approvedProbe === undefined ? undefined : approvedProbe - result.endedAt };
       log(`fault ${kind}: probe ${probe.name} approved ${approvedProbe === undefined ? 'never' : `${((approvedProbe - result.endedAt) / 1000).toFixed(1)} s`} after the fault ended`);
     }
@@ -262,11 +267,11 @@ if (last) samples.push(last);
 const metricsAtEnd = await service.metricsText();
 // The authority on every request: the CSRs as the API server has them now.
 const final = await cp.admin.request('GET', CSR_PATH);
-for (const csr of final.items ?? []) if (isApproved(csr) && !approvedAt.has(csr.metadata.name)) approvedAt.set(csr.metadata.name, Date.now());
+for (const csr of final.items ?? []) if (isApproved(csr) && !approvedAt.has(csr.metadata.uid)) approvedAt.set(csr.metadata.uid, Date.now());
 noteApprovals(renewals.filed, approvedAt);
 const exitCode = await service.stop();
 await watch.stop();
-const forgedApproved = forged.filter((f) => approvedAt.has(f.name));
+const forgedApproved = forged.filter((f) => approvedAt.has(f.uid));
 
 const report = renderReport({
   date: new Date(startedAt).toISOString(),
@@ -291,6 +296,7 @@ const report = renderReport({
   hostileFiled,
   forgedCommands: forgedCommandLines(service.lines),
   faultOrder: FAULTS,
+  serviceLog: SERVICE_LOG,
 });
 writeFileSync(REPORT, report);
 log(`wrote ${REPORT}`);
@@ -311,12 +317,12 @@ async function sleepUntil(at: number): Promise<void> {
   while (Date.now() < at && !stopping) await sleep(Math.min(1000, at - Date.now()));
 }
 
-/** When the CSR first reads back Approved, polled every 250 ms straight from the API server. */
-async function pollApproved(name: string, timeoutMs: number): Promise<number | undefined> {
+/** When the request first reads back Approved, polled every 250 ms straight from the API server. */
+async function pollApproved(request: { name: string; uid: string }, timeoutMs: number): Promise<number | undefined> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const csr = await cp.admin.request('GET', `${CSR_PATH}/${encodeURIComponent(name)}`).catch(() => undefined);
-    if (csr && isApproved(csr)) return Math.min(Date.now(), approvedAt.get(name) ?? Infinity);
+    const csr = await cp.admin.request('GET', `${CSR_PATH}/${encodeURIComponent(request.name)}`).catch(() => undefined);
+    if (csr && csr.metadata.uid === request.uid && isApproved(csr)) return Math.min(Date.now(), approvedAt.get(request.uid) ?? Infinity);
     await sleep(250);
   }
   return undefined;

@@ -2,7 +2,7 @@
 // each line arrived, and its resident memory (all, private, file-backed) and open handles read
 // from /proc once a minute.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 
 export interface Sample {
   at: number;
@@ -28,18 +28,24 @@ export interface Service {
   stop(): Promise<number | null>;
 }
 
-export function startService(cli: string, args: string[], env: Record<string, string>, metricsUrl: string | undefined, load: () => number): Service {
+/** logPath: every line is also appended there as it arrives, with its time and stream. */
+export function startService(cli: string, args: string[], env: Record<string, string>, metricsUrl: string | undefined, load: () => number, logPath: string): Service {
   const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: ServiceLine[] = [];
+  const logFile = createWriteStream(logPath, { flags: 'a', mode: 0o600 });
   for (const stream of ['stdout', 'stderr'] as const) {
     let partial = '';
     child[stream]!.setEncoding('utf8').on('data', (chunk: string) => {
       const parts = (partial + chunk).split('\n');
       partial = parts.pop() ?? '';
-      for (const text of parts) lines.push({ at: Date.now(), stream, text });
+      for (const text of parts) {
+        lines.push({ at: Date.now(), stream, text });
+        logFile.write(`${new Date().toISOString()} ${stream} ${text}\n`);
+      }
     });
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.once('close', () => logFile.end());
   process.once('exit', () => child.kill('SIGKILL'));
   return {
     child,

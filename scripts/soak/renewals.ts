@@ -7,6 +7,8 @@ import { call, CSR_PATH, csrObject, nodeIdentity, SIGNER, USAGES, type SimContex
 
 export interface Renewal {
   name: string;
+  /** what tells this request from a later one given the same generated name */
+  uid: string;
   node: string;
   /** epoch ms when the create answered (the CSR exists from then on) */
   filedAt: number;
@@ -60,7 +62,7 @@ export class Renewals {
     const { pem } = buildCsr({ commonName: `system:node:${machine.name}`, organizations: ['system:nodes'], dnsNames: [machine.name], ipAddresses: [machine.ip] });
     try {
       const created = await call<any>(this.#ctx, 'POST', CSR_PATH, { body: csrObject(pem, SIGNER.kubeletServing, USAGES.serving), impersonate: nodeIdentity(machine.name) });
-      const renewal: Renewal = { name: created.metadata.name, node: machine.name, filedAt: Date.now(), ...(probe ? { probe } : {}) };
+      const renewal: Renewal = { name: created.metadata.name, uid: created.metadata.uid, node: machine.name, filedAt: Date.now(), ...(probe ? { probe } : {}) };
       this.filed.push(renewal);
       return renewal;
     } catch (error) {
@@ -75,11 +77,11 @@ export class Renewals {
   }
 }
 
-/** The first Approved condition of each CSR, from a watch (or a list) the soak keeps. */
+/** The first Approved condition of each CSR, by uid, from a watch (or a list) the soak keeps. */
 export function noteApprovals(renewals: Iterable<Renewal>, approvedAt: ReadonlyMap<string, number>): void {
   for (const r of renewals) {
     if (r.approvedAt !== undefined) continue;
-    const at = approvedAt.get(r.name);
+    const at = approvedAt.get(r.uid);
     if (at !== undefined) r.approvedAt = Math.max(at, r.filedAt);
   }
 }

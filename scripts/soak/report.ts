@@ -20,8 +20,9 @@ export interface SoakFigures {
   pollS: number;
   renewals: Renewal[];
   renewalErrors: string[];
-  forged: Array<{ name: string; kind: string; at: number }>;
-  forgedApproved: Array<{ name: string; kind: string; at: number }>;
+  /** by uid: the API server gives a generated name again once its CSR is deleted */
+  forged: Array<{ name: string; uid: string; kind: string; at: number }>;
+  forgedApproved: Array<{ name: string; uid: string; kind: string; at: number }>;
   faults: Array<FaultResult & { recovery?: Recovery }>;
   samples: Sample[];
   startedAt: number;
@@ -38,6 +39,8 @@ export interface SoakFigures {
   faultOrder: readonly string[];
   /** the Environment= settings of the shipped systemd unit, given to the service */
   environment: Record<string, string>;
+  /** where the service's whole log was written (not kept in the repository) */
+  serviceLog: string;
 }
 
 /**
@@ -74,17 +77,17 @@ function slope(points: Array<[number, number]>): number {
   return den === 0 ? 0 : num / den;
 }
 
-/** Growth from the first sample after warm-up to the last, and the least-squares slope per minute over them. */
-function afterWarmUp(f: SoakFigures, pick: (x: Sample) => number): { all: Array<[number, number]>; first: number; last: number; growth: number; perMin: number } {
+/** Growth from the first sample after warm-up (or `fromMs`) to the last, and the least-squares slope per minute over them. */
+function afterWarmUp(f: SoakFigures, pick: (x: Sample) => number, fromMs = warmUpMs(f)): { all: Array<[number, number]>; first: number; last: number; growth: number; perMin: number } {
   const all = f.samples.map((x) => [(x.at - f.startedAt) / 60_000, pick(x)] as [number, number]);
-  const warm = all.filter(([m]) => m * 60_000 >= warmUpMs(f) - 30_000);
+  const warm = all.filter(([m]) => m * 60_000 >= fromMs - 30_000);
   const first = warm[0]?.[1] ?? NaN;
   const last = all.at(-1)?.[1] ?? NaN;
   return { all, first, last, growth: (last - first) / first, perMin: slope(warm) };
 }
 
-function series(f: SoakFigures, pick: (x: Sample) => number, unit: (v: number) => string): string[] {
-  const { all, first, last: lastValue, perMin } = afterWarmUp(f, pick);
+function series(f: SoakFigures, pick: (x: Sample) => number, unit: (v: number) => string, fromMs?: number): string[] {
+  const { all, first, last: lastValue, perMin } = afterWarmUp(f, pick, fromMs);
   return [
     unit(all[0]?.[1] ?? NaN),
     unit(lastValue),
@@ -113,6 +116,9 @@ export function renderReport(f: SoakFigures): string {
   const rss = series(f, (x) => x.rssKb, mb);
   const anon = series(f, (x) => x.anonKb, mb);
   const file = series(f, (x) => x.fileKb, mb);
+  // The second half alone: a leak keeps its slope there; a level the allocator settles into does not.
+  const halfMs = (f.minutes * 60_000) / 2;
+  const rssLate = series(f, (x) => x.rssKb, mb, halfMs);
   const fds = series(f, (x) => x.fds, (v) => (Number.isFinite(v) ? v.toFixed(Math.abs(v) < 10 && v % 1 !== 0 ? 2 : 0) : '–'));
 
   const rssGrowth = afterWarmUp(f, (x) => x.rssKb).growth;
@@ -146,6 +152,7 @@ export function renderReport(f: SoakFigures): string {
     `- Faults in this order: ${f.faultOrder.join(', ')} (API server restart, every connection cut, etcd stopped 20 s with SIGSTOP/SIGCONT, the approve verb on the kubelet signers removed from the service's ClusterRole for 60 s and restored with /healthz read every 500 ms, etcd restarted on the same data, a 429 burst, a token rotation). Right after each fault ends a probe renewal is filed; its **recovery** is the time from the end of the fault to the probe's approval (read back every 250 ms). Goal: within one poll interval (${f.pollS} s).`,
     '- 429 burst without restarting the API server: API Priority and Fairness (on by default) gets a priority level of one nominal share that rejects instead of queueing, and a FlowSchema that puts the service\'s identity in it; 48 callers with that identity keep its seats full for 10 s, so the service\'s own calls in that window are answered 429 with Retry-After.',
     `- Resident memory (VmRSS from /proc/<pid>/status, and its two parts: RssAnon, the process's private memory, and RssFile, the pages of the node binary mapped in) and open handles (entries of /proc/<pid>/fd) of the service process, once a minute. "After warm-up" means from minute ${warmUpMin}.`,
+    `- Every request is told apart by its uid, not its name: the API server hands a generated name (\`csr-xxxxx\`) out again once its CSR is deleted, so a forgery garbage-collected unapproved and a later renewal can share a name. The service's whole log was written to ${f.serviceLog} (not in the repository).`,
     '- A renewal is **missed** when it is not approved by the end of the soak plus a 90 s grace. Latency is from the create answer to the first Approved condition the soak\'s own watch (straight to the API server) sees.',
     '',
     '## Against the goals',
@@ -163,6 +170,7 @@ export function renderReport(f: SoakFigures): string {
     `| RSS start / end / max | ${rss[0]} / ${rss[1]} / ${rss[2]} |`,
     `| RSS growth after warm-up (minute ${warmUpMin} → end) / slope | ${rss[3]} / ${rss[4]} |`,
     `| of which private (RssAnon) start / end / max; growth after warm-up / slope | ${anon[0]} / ${anon[1]} / ${anon[2]}; ${anon[3]} / ${anon[4]} |`,
+    `| RSS in the second half (minute ${(halfMs / 60_000).toFixed(0)} → end): growth / slope | ${rssLate[3]} / ${rssLate[4]} |`,
     `| of which the node binary's pages (RssFile) start / end / max; growth after warm-up | ${file[0]} / ${file[1]} / ${file[2]}; ${file[3]} |`,
     `| open handles start / end / max | ${fds[0]} / ${fds[1]} / ${fds[2]} |`,
     `| open handles after warm-up (minute ${warmUpMin} → end) / slope | ${fds[3]} / ${fds[4]} |`,
@@ -194,6 +202,7 @@ export function renderReport(f: SoakFigures): string {
     errorLines.length === 0 ? 'None.' : ['```', ...errorLines.map((l) => `${at(l.at)} ${shown(l.text)}`), '```'].join('\n'),
     '',
     ...(f.forgedCommands.length ? ['## Log lines a CI log reader would take a command from (shown escaped)', '', ...f.forgedCommands.slice(0, 50).map((l) => `- ${inert(l)}`), ''] : []),
+    ...(f.forgedApproved.length ? ['## Forged requests approved', '', ...f.forgedApproved.map((x) => `- ${inert(x.name)} (uid ${x.uid}): ${x.kind}, filed at ${at(x.at)}`), ''] : []),
     ...(missed.length ? ['## Missed renewals', '', ...missed.map((r) => `- ${r.name} for ${r.node}, filed at ${at(r.filedAt)}`), ''] : []),
     '## Machines added and removed',
     '',

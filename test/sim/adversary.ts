@@ -32,6 +32,8 @@ export class Adversary {
   #rbac: Promise<void> | undefined;
   /** names of every CSR filed, in order */
   readonly filed: string[] = [];
+  /** The uid of the request filed last under each name (a name is free again once the CSR is deleted). */
+  readonly #uids = new Map<string, string>();
 
   constructor(ctx: SimContext) {
     this.#ctx = ctx;
@@ -46,8 +48,14 @@ export class Adversary {
     const csr = await call<any>(this.#ctx, 'POST', PATHS.csrs, { body, impersonate: f.identity });
     const name: string = csr.metadata.name;
     this.filed.push(name);
+    this.#uids.set(name, csr.metadata.uid);
     this.#ctx.log.emit('forged-csr', label, { csr: name });
     return name;
+  }
+
+  /** The uid of the request last filed as `name` (what tells it from a later one of the same name). */
+  uidOf(name: string): string | undefined {
+    return this.#uids.get(name);
   }
 
   // ---- phase 1: kubelet client certificates -------------------------------------------------
