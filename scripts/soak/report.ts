@@ -77,12 +77,23 @@ function slope(points: Array<[number, number]>): number {
   return den === 0 ? 0 : num / den;
 }
 
-/** Growth from the first sample after warm-up (or `fromMs`) to the last, and the least-squares slope per minute over them. */
+/** Samples at each end of a stretch whose median stands for it: one sample swings with the young generation and a GC. */
+const WINDOW = 5;
+const median = (values: number[]) => {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+};
+
+/**
+ * Growth from the median of the first WINDOW samples after warm-up (or `fromMs`) to the median of
+ * the last WINDOW, and the least-squares slope per minute over every sample after warm-up.
+ */
 function afterWarmUp(f: SoakFigures, pick: (x: Sample) => number, fromMs = warmUpMs(f)): { all: Array<[number, number]>; first: number; last: number; growth: number; perMin: number } {
   const all = f.samples.map((x) => [(x.at - f.startedAt) / 60_000, pick(x)] as [number, number]);
   const warm = all.filter(([m]) => m * 60_000 >= fromMs - 30_000);
-  const first = warm[0]?.[1] ?? NaN;
-  const last = all.at(-1)?.[1] ?? NaN;
+  const window = Math.max(1, Math.min(WINDOW, Math.floor(warm.length / 2)));
+  const first = median(warm.slice(0, window).map(([, v]) => v));
+  const last = median(warm.slice(-window).map(([, v]) => v));
   return { all, first, last, growth: (last - first) / first, perMin: slope(warm) };
 }
 
@@ -131,8 +142,8 @@ export function renderReport(f: SoakFigures): string {
   const goals = [
     `- 0 renewals missed: ${met(missed.length === 0)} (${missed.length})`,
     `- 0 forged requests approved: ${met(f.forgedApproved.length === 0)} (${f.forgedApproved.length})`,
-    `- RSS growth after the first ${warmUpMin} minutes under 5 %: ${met(rssGrowth < 0.05)} (${pct(rssGrowth)}; private memory alone, RssAnon: ${pct(anonGrowth)})`,
-    `- no handle growth: ${met(fdTrend.last <= fdTrend.first && fdTrend.perMin <= 0.05)} (${fdTrend.first} → ${fdTrend.last} open fds)`,
+    `- RSS growth after the first ${warmUpMin} minutes under 5 %: ${met(rssGrowth < 0.05)} (${pct(rssGrowth)}, slope ${rss[4]}; private memory alone, RssAnon: ${pct(anonGrowth)})`,
+    `- no handle growth: ${met(fdTrend.last <= fdTrend.first && fdTrend.perMin <= 0.05)} (${fdTrend.first} → ${fdTrend.last} open fds, medians of ${WINDOW} samples)`,
     `- every fault recovered within one poll interval: ${met(withinPoll.length === recovered.length)} (${withinPoll.length} of ${recovered.length})`,
     `- /healthz 503 during each revoked minute and 200 after: ${revoked.length === 0 ? 'not measured (no approval-revoked-60s fault ran)' : `${met(healthTold.length === revoked.length)} (${healthTold.length} of ${revoked.length})`}`,
     `- 0 workflow commands formed from hostile names in the service's log: ${met(f.forgedCommands.length === 0)} (${f.forgedCommands.length} lines, ${f.hostileFiled} hostile names filed)`,
@@ -151,7 +162,7 @@ export function renderReport(f: SoakFigures): string {
     `- Hostile CSR names, one every 5 s throughout: bootstrap client requests for unlisted machines (refused, so their names reach the service's log) named after text that forms workflow commands (\`::error::\`, \`##[error]\`, \`##vso[…]\`, \`::stop-commands::\`), CR/LF/NEL/LS, terminal escapes and bidi controls (U+202E), as the API server takes them (it refuses only '/', '%', '.' and '..'). Every line of the service's log is scanned as a CI log reader would: a line (CR, NEL, LS and PS start one too) whose text starts with \`::\`, or holding \`##[\` or \`##vso[\`.`,
     `- Faults in this order: ${f.faultOrder.join(', ')} (API server restart, every connection cut, etcd stopped 20 s with SIGSTOP/SIGCONT, the approve verb on the kubelet signers removed from the service's ClusterRole for 60 s and restored with /healthz read every 500 ms, etcd restarted on the same data, a 429 burst, a token rotation). Right after each fault ends a probe renewal is filed; its **recovery** is the time from the end of the fault to the probe's approval (read back every 250 ms). Goal: within one poll interval (${f.pollS} s).`,
     '- 429 burst without restarting the API server: API Priority and Fairness (on by default) gets a priority level of one nominal share that rejects instead of queueing, and a FlowSchema that puts the service\'s identity in it; 48 callers with that identity keep its seats full for 10 s, so the service\'s own calls in that window are answered 429 with Retry-After.',
-    `- Resident memory (VmRSS from /proc/<pid>/status, and its two parts: RssAnon, the process's private memory, and RssFile, the pages of the node binary mapped in) and open handles (entries of /proc/<pid>/fd) of the service process, once a minute. "After warm-up" means from minute ${warmUpMin}.`,
+    `- Resident memory (VmRSS from /proc/<pid>/status, and its two parts: RssAnon, the process's private memory, and RssFile, the pages of the node binary mapped in) and open handles (entries of /proc/<pid>/fd) of the service process, once a minute. "After warm-up" means from minute ${warmUpMin}; growth after warm-up is from the median of the ${WINDOW} samples from then to the median of the last ${WINDOW} (one sample swings by several MiB with the JS heap's young generation), the slope a least-squares fit over every sample from then.`,
     `- Every request is told apart by its uid, not its name: the API server hands a generated name (\`csr-xxxxx\`) out again once its CSR is deleted, so a forgery garbage-collected unapproved and a later renewal can share a name. The service's whole log was written to ${f.serviceLog} (not in the repository).`,
     '- A renewal is **missed** when it is not approved by the end of the soak plus a 90 s grace. Latency is from the create answer to the first Approved condition the soak\'s own watch (straight to the API server) sees.',
     '',
