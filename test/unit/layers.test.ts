@@ -34,21 +34,23 @@ const layerOf = (unit: string): number => {
 };
 const sources = files(SRC).map((path) => ({ path, name: relative(SRC, path), text: readFileSync(path, 'utf8') }));
 
+/** Every relative module a text names: `from '…'` (imports, type imports, re-exports), `import '…'` (side effects) and `import('…')`. */
+const relativeSpecs = (text: string): string[] => [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(?\s*)'(\.{1,2}\/[^']+)'/g)].map((m) => m[1]!);
+
 test('layers: every import goes to the same folder or a lower layer', () => {
   const wrong: string[] = [];
   for (const file of sources) {
     const from = unitOf(file.path);
-    for (const match of file.text.matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
-      const to = unitOf(normalize(join(dirname(file.path), match[1]!)));
-      if (to !== from && layerOf(to) <= layerOf(from)) wrong.push(`src/${file.name} imports ${match[1]} (${from} -> ${to})`);
+    for (const spec of relativeSpecs(file.text)) {
+      const to = unitOf(normalize(join(dirname(file.path), spec)));
+      if (to !== from && layerOf(to) <= layerOf(from)) wrong.push(`src/${file.name} imports ${spec} (${from} -> ${to})`);
     }
   }
   assert.deepEqual(wrong, []);
 });
 
-/** The src/ files a file imports (relative imports and re-exports, types included: a cycle of types is still a knot for the reader). */
-const importsOf = (file: { path: string; text: string }): string[] =>
-  [...file.text.matchAll(/from '(\.{1,2}\/[^']+)'/g)].map((m) => normalize(join(dirname(file.path), m[1]!)));
+/** The src/ files a file imports (relative imports, side-effect and dynamic ones, and re-exports, types included: a cycle of types is still a knot for the reader). */
+const importsOf = (file: { path: string; text: string }): string[] => relativeSpecs(file.text).map((spec) => normalize(join(dirname(file.path), spec)));
 
 /** Import cycles among `nodes`, each as the path that closes it (depth-first, every edge once). */
 function cyclesOf(nodes: ReadonlyMap<string, readonly string[]>): string[][] {
@@ -77,6 +79,8 @@ test('layers: no import cycle under src/, not even within a folder', () => {
 test('layers: the cycle check sees a cycle (the check above can fail)', () => {
   const graph = new Map([['a', ['b']], ['b', ['c', 'd']], ['c', ['a']], ['d', []]]);
   assert.deepEqual(cyclesOf(graph), [['a', 'b', 'c', 'a']]);
+  const text = ["import type { A } from './a.ts';", "export * from '../b/b.ts';", "import './c.ts';", "const d = await import('./d.ts');", "import { e } from 'node:fs';"].join('\n');
+  assert.deepEqual(relativeSpecs(text), ['./a.ts', '../b/b.ts', './c.ts', './d.ts'], 'every relative import is an edge');
 });
 
 /** The pure rules (x509 reading, the policy, address ownership): what a security reviewer reads. */
@@ -84,16 +88,20 @@ const RULES = 'identity';
 /** Modules of Node's the rules may use: a signature check computes, it does no I/O. */
 const RULES_BUILTINS = new Set(['node:crypto']);
 
-/** What in a rules file could do I/O or read a clock: a value import from outside its folder and src/net/, a module, a timer, the process. */
+/**
+ * What in a rules file could do I/O, read a clock or draw chance: a value import from outside its
+ * folder and src/net/ (a side-effect import counts as one), a module, a dynamic import, a timer,
+ * the clock, randomness, the process.
+ */
 function impurities(file: { path: string; text: string }): string[] {
   const found: string[] = [];
-  for (const match of file.text.matchAll(/^(?:import|export)( type)?\b[^;]*?\bfrom '([^']+)'/gm)) {
+  for (const match of file.text.matchAll(/^(?:(?:import|export)( type)?\b[^;]*?\bfrom |import )'([^']+)'/gm)) {
     const [, typeOnly, spec] = match as unknown as [string, string | undefined, string];
     if (!spec.startsWith('.')) {
       if (!RULES_BUILTINS.has(spec)) found.push(`imports ${spec}`);
     } else if (![RULES, 'net'].includes(unitOf(normalize(join(dirname(file.path), spec)))) && !typeOnly) found.push(`imports values from ${spec}`);
   }
-  for (const match of file.text.matchAll(/\b(?:Date\.now|new Date|performance\.|setTimeout|setInterval|setImmediate|queueMicrotask|process\.|fetch\(|require\()/g)) found.push(`uses ${match[0]}`);
+  for (const match of file.text.matchAll(/\b(?:Date\.now|new Date|Date\(|performance\.|setTimeout|setInterval|setImmediate|queueMicrotask|process\.|fetch\(|require\(|import\s*\(|Math\.random|random(?:Bytes|Int|UUID)|getRandomValues|globalThis)/g)) found.push(`uses ${match[0]}`);
   return found;
 }
 
@@ -111,9 +119,27 @@ test('layers: the purity check sees I/O, values from other layers and clocks (th
     "import { statusOf } from '../cluster/errors.ts';",
     "import {\n  readFileSync,\n} from 'node:fs';",
     "import { verify } from 'node:crypto';",
+    "import '../cluster/transport.ts';",
+    "import 'node:net';",
     'const at = Date.now();',
+    'const today = Date();',
+    "const dns = await import('node:dns');",
+    'const coin = Math.random();',
+    "const { randomUUID } = await import('node:crypto'); randomUUID();",
   ].join('\n');
-  assert.deepEqual(impurities({ path: join(SRC, RULES, 'sample.ts'), text }), ['imports values from ../cluster/errors.ts', 'imports node:fs', 'uses Date.now']);
+  assert.deepEqual(impurities({ path: join(SRC, RULES, 'sample.ts'), text }), [
+    'imports values from ../cluster/errors.ts',
+    'imports node:fs',
+    'imports values from ../cluster/transport.ts',
+    'imports node:net',
+    'uses Date.now',
+    'uses Date(',
+    'uses import(',
+    'uses Math.random',
+    'uses randomUUID',
+    'uses import(',
+    'uses randomUUID',
+  ]);
 });
 
 test('layers: only src/cluster imports @kubernetes/client-node', () => {
