@@ -10,6 +10,11 @@ export interface Sample {
   /** private memory (RssAnon): what a leak grows; VmRSS adds the pages of the node binary mapped in (RssFile) */
   anonKb: number;
   fileKb: number;
+  /** of RssAnon, the glibc main arena (the [heap] mapping): the allocator's share, apart from the JS heap's and the threads' mappings */
+  arenaKb?: number;
+  /** the JS heap as the service's V8 reports it (scripts/soak/heap-probe.ts): live objects, and pages V8 holds */
+  jsUsedKb?: number;
+  jsCommittedKb?: number;
   fds: number;
   /** the service's own event-loop delay p99 (ms), when it serves /metrics */
   loopP99Ms?: number;
@@ -28,9 +33,17 @@ export interface Service {
   stop(): Promise<number | null>;
 }
 
-/** logPath: every line is also appended there as it arrives, with its time and stream. */
-export function startService(cli: string, args: string[], env: Record<string, string>, metricsUrl: string | undefined, load: () => number, logPath: string): Service {
-  const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** The probe the service loads, and where it writes. */
+const HEAP_PROBE = new URL('./heap-probe.mjs', import.meta.url).pathname;
+
+/**
+ * logPath: every line is also appended there as it arrives, with its time and stream. jsHeap:
+ * load the JS heap probe into the service (it writes beside the log, `.heap.jsonl`).
+ */
+export function startService(cli: string, args: string[], env: Record<string, string>, metricsUrl: string | undefined, load: () => number, logPath: string, jsHeap = false): Service {
+  const heapLog = logPath.replace(/(\.service)?\.log$/, '') + '.heap.jsonl';
+  const probe = jsHeap ? { NODE_OPTIONS: [`--import=${HEAP_PROBE}`, env.NODE_OPTIONS ?? ''].join(' ').trim(), OFI_SOAK_HEAP_PROBE: heapLog } : {};
+  const child = spawn(process.execPath, [cli, ...args], { env: { ...env, ...probe }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: ServiceLine[] = [];
   const logFile = createWriteStream(logPath, { flags: 'a', mode: 0o600 });
   for (const stream of ['stdout', 'stderr'] as const) {
@@ -57,8 +70,10 @@ export function startService(cli: string, args: string[], env: Record<string, st
         const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
         const [rssKb, anonKb, fileKb] = [kb('VmRSS'), kb('RssAnon'), kb('RssFile')];
         const fds = readdirSync(`/proc/${child.pid}/fd`).length;
+        const arenaKb = mappingRssKb(readFileSync(`/proc/${child.pid}/smaps`, 'utf8'), '[heap]');
+        const js = lastHeapLine(heapLog);
         const loopP99Ms = metricsUrl ? await loopDelayP99(metricsUrl) : undefined;
-        return { at: Date.now(), rssKb, anonKb, fileKb, fds, load1: load(), ...(loopP99Ms !== undefined ? { loopP99Ms } : {}) };
+        return { at: Date.now(), rssKb, anonKb, fileKb, fds, load1: load(), ...(arenaKb !== undefined ? { arenaKb } : {}), ...(js ? { jsUsedKb: js.usedKb, jsCommittedKb: js.committedKb } : {}), ...(loopP99Ms !== undefined ? { loopP99Ms } : {}) };
       } catch {
         return undefined; // exited
       }
@@ -73,6 +88,24 @@ export function startService(cli: string, args: string[], env: Record<string, st
       return code;
     },
   };
+}
+
+/** The probe's newest line (undefined: none yet, or no probe). */
+function lastHeapLine(path: string): { usedKb: number; committedKb: number } | undefined {
+  try {
+    const last = readFileSync(path, 'utf8').trimEnd().split('\n').at(-1);
+    return last ? (JSON.parse(last) as { usedKb: number; committedKb: number }) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Rss of one named mapping of /proc/<pid>/smaps, kB (undefined: no such mapping). */
+export function mappingRssKb(smaps: string, name: string): number | undefined {
+  const at = smaps.split('\n').findIndex((line) => line.trim().endsWith(` ${name}`));
+  if (at < 0) return undefined;
+  const rss = smaps.split('\n').slice(at + 1).find((line) => line.startsWith('Rss:'));
+  return rss ? Number(/(\d+) kB/.exec(rss)?.[1]) : undefined;
 }
 
 /** Reads an event-loop delay p99 from a Prometheus text page, in ms (seconds or ms by the metric's unit). */

@@ -130,6 +130,9 @@ export function renderReport(f: SoakFigures): string {
   // The second half alone: a leak keeps its slope there; a level the allocator settles into does not.
   const halfMs = (f.minutes * 60_000) / 2;
   const rssLate = series(f, (x) => x.rssKb, mb, halfMs);
+  const probed = f.samples.filter((x) => x.jsUsedKb !== undefined);
+  const jsUsed = probed.length ? series({ ...f, samples: probed }, (x) => x.jsUsedKb!, mb) : undefined;
+  const jsHeld = probed.length ? series({ ...f, samples: probed }, (x) => x.jsCommittedKb!, mb) : undefined;
   const fds = series(f, (x) => x.fds, (v) => (Number.isFinite(v) ? v.toFixed(Math.abs(v) < 10 && v % 1 !== 0 ? 2 : 0) : '–'));
 
   const rssGrowth = afterWarmUp(f, (x) => x.rssKb).growth;
@@ -182,6 +185,7 @@ export function renderReport(f: SoakFigures): string {
     `| RSS growth after warm-up (minute ${warmUpMin} → end) / slope | ${rss[3]} / ${rss[4]} |`,
     `| of which private (RssAnon) start / end / max; growth after warm-up / slope | ${anon[0]} / ${anon[1]} / ${anon[2]}; ${anon[3]} / ${anon[4]} |`,
     `| RSS in the second half (minute ${(halfMs / 60_000).toFixed(0)} → end): growth / slope | ${rssLate[3]} / ${rssLate[4]} |`,
+    `| JS heap used (live objects) / held by V8, growth after warm-up | ${jsUsed && jsHeld ? `${jsUsed[3]} / ${jsHeld[3]} (${jsUsed[1]} / ${jsHeld[1]} at the end)` : 'not measured'} |`,
     `| of which the node binary's pages (RssFile) start / end / max; growth after warm-up | ${file[0]} / ${file[1]} / ${file[2]}; ${file[3]} |`,
     `| open handles start / end / max | ${fds[0]} / ${fds[1]} / ${fds[2]} |`,
     `| open handles after warm-up (minute ${warmUpMin} → end) / slope | ${fds[3]} / ${fds[4]} |`,
@@ -200,9 +204,9 @@ export function renderReport(f: SoakFigures): string {
     '',
     '## Memory and handles, once a minute',
     '',
-    '| minute | VmRSS | RssAnon | RssFile | open fds | event-loop p99 | load average (1 min) |',
-    '|---|---|---|---|---|---|---|',
-    ...f.samples.map((x) => `| ${((x.at - f.startedAt) / 60_000).toFixed(1)} | ${mb(x.rssKb)} | ${mb(x.anonKb)} | ${mb(x.fileKb)} | ${x.fds} | ${x.loopP99Ms === undefined ? '–' : `${x.loopP99Ms.toFixed(1)} ms`} | ${x.load1.toFixed(2)} |`),
+    '| minute | VmRSS | RssAnon | of which glibc\'s main arena ([heap]) | JS heap used / held by V8 | RssFile | open fds | event-loop p99 | load average (1 min) |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...f.samples.map((x) => `| ${((x.at - f.startedAt) / 60_000).toFixed(1)} | ${mb(x.rssKb)} | ${mb(x.anonKb)} | ${x.arenaKb === undefined ? '–' : mb(x.arenaKb)} | ${x.jsUsedKb === undefined ? '–' : `${mb(x.jsUsedKb)} / ${mb(x.jsCommittedKb!)}`} | ${mb(x.fileKb)} | ${x.fds} | ${x.loopP99Ms === undefined ? '–' : `${x.loopP99Ms.toFixed(1)} ms`} | ${x.load1.toFixed(2)} |`),
     '',
     '## Forged requests by kind (none may be approved)',
     '',
