@@ -6,9 +6,10 @@
 // --faults a,b,... runs those faults in that order (default: every fault, see FAULT_ORDER);
 // a short trial: npm run soak -- --minutes 4 --faults approval-revoked-60s with
 // OFI_SOAK_FAULTS_FROM_S=60. --js-heap loads a probe into the service that reports its JS heap
-// each minute (scripts/soak/heap-probe.mjs; its loading adds memory of its own, about 4 MiB to a
-// bare node process, so the run for the memory goal goes without it). Hostile CSR names (workflow commands, controls, bidi) are filed
-// throughout, and the service's log is scanned for commands formed from them.
+// every 30 s (scripts/soak/heap-probe.mjs; its loading adds memory of its own, about 4 MiB to a
+// bare node process, so the run for the memory goal goes without it). Hostile CSR names
+// (workflow commands, controls, bidi) are filed throughout, and the service's log is scanned for
+// commands formed from them.
 //
 // Scaled-down lifetimes: each listed machine files a serving renewal about once a minute (a real
 // kubelet does so months apart); the cluster's garbage collection of CSRs (approved after 1 h,

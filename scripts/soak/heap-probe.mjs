@@ -3,8 +3,8 @@
 // appended to the file OFI_SOAK_HEAP_PROBE names, so the report can tell a JS leak (used grows),
 // V8 keeping pages (held grows, used does not) and native memory (RssAnon grows, neither does)
 // apart. It reads figures and changes nothing else, but its loading adds memory of its own
-// (about 4 MiB to a bare node process), so a run for the memory goal goes without it. Plain JavaScript: a .ts file would load
-// Node's type stripper into the service, about 10 MiB more.
+// (about 4 MiB to a bare node process), so a run for the memory goal goes without it. Plain
+// JavaScript: a .ts file would load Node's type stripper into the service, about 10 MiB more.
 import { appendFileSync } from 'node:fs';
 import process from 'node:process';
 import { setInterval } from 'node:timers';

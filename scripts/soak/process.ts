@@ -12,7 +12,7 @@ export interface Sample {
   fileKb: number;
   /** of RssAnon, the glibc main arena (the [heap] mapping): the allocator's share, apart from the JS heap's and the threads' mappings */
   arenaKb?: number;
-  /** the JS heap as the service's V8 reports it (scripts/soak/heap-probe.ts): live objects, and pages V8 holds */
+  /** the JS heap as the service's V8 reports it (scripts/soak/heap-probe.mjs, with --js-heap): live objects, and pages V8 holds */
   jsUsedKb?: number;
   jsCommittedKb?: number;
   fds: number;
@@ -52,8 +52,9 @@ export function startService(cli: string, args: string[], env: Record<string, st
       const parts = (partial + chunk).split('\n');
       partial = parts.pop() ?? '';
       for (const text of parts) {
-        lines.push({ at: Date.now(), stream, text });
-        logFile.write(`${new Date().toISOString()} ${stream} ${text}\n`);
+        const at = Date.now();
+        lines.push({ at, stream, text });
+        logFile.write(`${new Date(at).toISOString()} ${stream} ${text}\n`);
       }
     });
   }
@@ -101,10 +102,11 @@ function lastHeapLine(path: string): { usedKb: number; committedKb: number } | u
 }
 
 /** The Rss of one named mapping of /proc/<pid>/smaps, kB (undefined: no such mapping). */
-export function mappingRssKb(smaps: string, name: string): number | undefined {
-  const at = smaps.split('\n').findIndex((line) => line.trim().endsWith(` ${name}`));
+function mappingRssKb(smaps: string, name: string): number | undefined {
+  const lines = smaps.split('\n');
+  const at = lines.findIndex((line) => line.trim().endsWith(` ${name}`));
   if (at < 0) return undefined;
-  const rss = smaps.split('\n').slice(at + 1).find((line) => line.startsWith('Rss:'));
+  const rss = lines.slice(at + 1).find((line) => line.startsWith('Rss:'));
   return rss ? Number(/(\d+) kB/.exec(rss)?.[1]) : undefined;
 }
 
