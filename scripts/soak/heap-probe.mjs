@@ -8,7 +8,7 @@
 import { appendFileSync } from 'node:fs';
 import process from 'node:process';
 import { setInterval } from 'node:timers';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 
 const file = process.env.OFI_SOAK_HEAP_PROBE;
 if (file) {
@@ -16,7 +16,10 @@ if (file) {
     const heap = getHeapStatistics();
     const { external } = process.memoryUsage();
     const kb = (bytes) => Math.round(bytes / 1024);
-    appendFileSync(file, `${JSON.stringify({ at: Date.now(), usedKb: kb(heap.used_heap_size), committedKb: kb(heap.total_physical_size), externalKb: kb(external) })}\n`);
+    // Each space's resident pages and live bytes: a step in the young generation (new_space)
+    // is V8 resizing it, one in old_space or code_space is what was kept.
+    const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, [kb(s.physical_space_size), kb(s.space_used_size)]]));
+    appendFileSync(file, `${JSON.stringify({ at: Date.now(), usedKb: kb(heap.used_heap_size), committedKb: kb(heap.total_physical_size), externalKb: kb(external), spaces })}\n`);
   };
   write();
   setInterval(write, 30_000).unref();

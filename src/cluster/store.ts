@@ -14,11 +14,19 @@ export interface StoreReader<T> {
  * its resourceVersion and a watch event is newer than everything before it in its stream; a
  * list and a watch run side by side, so each item keeps the version it was last seen at (and
  * each item a watch saw deleted a tombstone) and nothing older replaces something newer.
+ *
+ * An object listed again at the version the cache holds is not converted again: the item kept
+ * stays. A --watch service lists every poll interval, and converting every object of every list
+ * made each list's items survive into V8's old generation only to replace equal ones, the
+ * garbage that made its memory climb (RELIABILITY.md). resourceVersions are etcd revisions,
+ * one per write, so a version names one object's one state.
  */
 export class Store<T> {
   private readonly items = new Map<string, T>();
   private readonly versions = new Map<string, number>();
   private readonly tombstones = new Map<string, number>();
+  /** The item kept at each version, by key and the object's identity (a listed object at a kept version is unchanged). */
+  private readonly keptAt = new Map<number, { key: string; identity: string }>();
   private version = '';
   private readonly reader: StoreReader<T>;
 
@@ -56,18 +64,20 @@ export class Store<T> {
     const newer = (version: number | undefined) => version !== undefined && Number.isFinite(listed) && version > listed;
     const seen = new Set<string>();
     for (const object of objects) {
+      const version = versionOf(object);
+      const kept = this.keptAt.get(version);
+      if (kept && kept.identity === identityOf(object)) {
+        seen.add(kept.key);
+        continue;
+      }
       const item = this.reader.convert(object);
       const key = this.reader.key(item);
       seen.add(key);
       if (newer(this.versions.get(key)) || newer(this.tombstones.get(key))) continue;
-      this.items.set(key, item);
-      this.versions.set(key, versionOf(object));
+      this.put(key, item, object);
     }
     for (const key of [...this.items.keys()]) {
-      if (!seen.has(key) && !newer(this.versions.get(key))) {
-        this.items.delete(key);
-        this.versions.delete(key);
-      }
+      if (!seen.has(key) && !newer(this.versions.get(key))) this.drop(key);
     }
     for (const [key, version] of this.tombstones) if (!newer(version)) this.tombstones.delete(key);
     this.advance(resourceVersion);
@@ -91,14 +101,27 @@ export class Store<T> {
     this.advance(resourceVersion);
     if (version < (this.versions.get(key) ?? -Infinity)) return undefined;
     if (type === 'DELETED') {
-      this.items.delete(key);
-      this.versions.delete(key);
+      this.drop(key);
       this.tombstones.set(key, version);
     } else {
-      this.items.set(key, item);
-      this.versions.set(key, version);
+      this.put(key, item, object);
     }
     return { event: type, item };
+  }
+
+  private put(key: string, item: T, object: unknown): void {
+    this.drop(key);
+    const version = versionOf(object);
+    this.items.set(key, item);
+    this.versions.set(key, version);
+    if (Number.isFinite(version)) this.keptAt.set(version, { key, identity: identityOf(object) });
+  }
+
+  private drop(key: string): void {
+    const version = this.versions.get(key);
+    if (version !== undefined && this.keptAt.get(version)?.key === key) this.keptAt.delete(version);
+    this.items.delete(key);
+    this.versions.delete(key);
   }
 
   /** The server no longer has the history from our resourceVersion (410 Gone): list again. */
@@ -116,4 +139,10 @@ export class Store<T> {
 /** resourceVersions are etcd revisions in practice; NaN (never "newer") if one is not a number. */
 function versionOf(object: unknown): number {
   return Number((object as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion ?? NaN);
+}
+
+/** namespace/name/uid: with the resourceVersion, one object's one state. */
+function identityOf(object: unknown): string {
+  const metadata = (object as { metadata?: { namespace?: string; name?: string; uid?: string } } | undefined)?.metadata;
+  return `${metadata?.namespace ?? ''}/${metadata?.name ?? ''}/${metadata?.uid ?? ''}`;
 }

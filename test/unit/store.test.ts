@@ -80,3 +80,31 @@ test('resourceVersions that are not numbers are taken as they come', () => {
   store.applyList([object('a', 'x0')], 'x0');
   assert.deepEqual(contents(store), { a: 'x0' });
 });
+
+test('a re-list converts only what changed: an object at the version kept stays the same item', () => {
+  let converted = 0;
+  const store = new Store<Item>({
+    convert: (o) => {
+      converted++;
+      return { name: (o as ReturnType<typeof object>).metadata.name, rv: (o as ReturnType<typeof object>).metadata.resourceVersion };
+    },
+    key: (i) => i.name,
+  });
+  store.applyList([object('a', '1'), object('b', '2')], '2');
+  const a = store.get('a');
+  assert.equal(converted, 2);
+  // b changed, c is new, a is listed again at its version.
+  store.applyList([object('a', '1'), object('b', '3'), object('c', '4')], '4');
+  assert.equal(converted, 4, 'only b and c were converted');
+  assert.equal(store.get('a'), a, 'the kept item is not replaced by an equal one');
+  assert.deepEqual(contents(store), { a: '1', b: '3', c: '4' });
+  // Another object at a version the cache holds (another name or uid) is not mistaken for it.
+  store.applyList([object('a', '1'), object('b', '3'), object('c', '4'), object('d', '1')], '5');
+  assert.equal(converted, 5);
+  assert.deepEqual(contents(store), { a: '1', b: '3', c: '4', d: '1' });
+  // A watch event at a kept version replaces nothing it should not: a deletion then a re-list.
+  store.applyEvent('DELETED', object('a', '6'));
+  store.applyList([object('b', '3'), object('c', '4'), object('d', '1')], '6');
+  assert.deepEqual(contents(store), { b: '3', c: '4', d: '1' });
+  assert.equal(converted, 6, 'the deletion is converted once; nothing listed again is');
+});
