@@ -1,6 +1,6 @@
 import type { Log } from '../log.ts';
 import { ClusterError, toClusterError, type AccessRefused } from './errors.ts';
-import { Informer, type InformerSource } from './informer.ts';
+import { Informer, type InformerSource, type ListPage } from './informer.ts';
 import { resourceOfPath } from './paths.ts';
 import { ConnectionTracker, withRetry, type CallLimits } from './retry.ts';
 import { failureCause } from './retry-policy.ts';
@@ -26,6 +26,8 @@ export interface ApiClientOptions {
 
 /** A watch asks the server to end it after this long; no byte for WATCH_IDLE_MS (bookmarks included) means it stalled. */
 const WATCH_SECONDS = 300;
+/** Objects per list page (client-go's pager reads 500; a CSR is 1-3 KB of JSON). */
+const LIST_PAGE_SIZE = 100;
 const WATCH_IDLE_MS = (WATCH_SECONDS + 30) * 1000;
 
 /**
@@ -68,11 +70,7 @@ export class ApiClient {
       resource: resourceOfPath(spec.path),
       convert: spec.convert,
       key: spec.key,
-      list: async () => {
-        const query = new URLSearchParams(spec.query).toString();
-        const result = (await this.send(`list ${spec.kind}`, 'GET', `${spec.path}${query ? `?${query}` : ''}`)) as ListResult;
-        return { items: result.items ?? [], resourceVersion: result.metadata?.resourceVersion ?? '' };
-      },
+      list: () => this.listPage(spec, undefined),
       watch: async (resourceVersion, onEvent, done) => {
         const query = new URLSearchParams({ ...spec.query, watch: 'true', allowWatchBookmarks: 'true', timeoutSeconds: String(WATCH_SECONDS), ...(resourceVersion ? { resourceVersion } : {}) });
         return this.transport.watch(
@@ -89,6 +87,19 @@ export class ApiClient {
       },
     };
     return new Informer(source, pollMs, this.options.log, { onRefused: (error) => this.noteRefusal(error) });
+  }
+
+  /**
+   * One page of a list (LIST_PAGE_SIZE objects at most), with the call that reads the next: a
+   * list of thousands of CSRs is never one string and one tree in memory. The pages share the
+   * first one's resourceVersion; an expired continue token (410) fails the list, which the
+   * informer starts again.
+   */
+  private async listPage(spec: Pick<InformerSpec<unknown>, 'kind' | 'path' | 'query'>, token: string | undefined): Promise<ListPage> {
+    const query = new URLSearchParams({ ...spec.query, limit: String(LIST_PAGE_SIZE), ...(token ? { continue: token } : {}) });
+    const result = (await this.send(`list ${spec.kind}`, 'GET', `${spec.path}?${query.toString()}`)) as ListResult;
+    const next = result.metadata?.continue;
+    return { items: result.items ?? [], resourceVersion: result.metadata?.resourceVersion ?? '', next: next ? () => this.listPage(spec, next) : undefined };
   }
 
   /**
@@ -131,5 +142,5 @@ export class ApiClient {
 
 export interface ListResult {
   items?: unknown[];
-  metadata?: { resourceVersion?: string };
+  metadata?: { resourceVersion?: string; continue?: string };
 }

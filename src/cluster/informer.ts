@@ -19,11 +19,19 @@ export interface InformerStats {
   readonly watchRestarts: number;
 }
 
+/** A page of a list; the last has no `next`. */
+export interface ListPage {
+  readonly items: unknown[];
+  readonly resourceVersion: string;
+  readonly next?: (() => Promise<ListPage>) | undefined;
+}
+
 export interface InformerSource<T> {
   readonly kind: string;
   /** The resource as RBAC names it (`clusteroperators.config.openshift.io`), for a refusal; default kind. */
   readonly resource?: string;
-  list(): Promise<{ items: unknown[]; resourceVersion: string }>;
+  /** The list's first page; `next` reads the one after it (all pages are one snapshot). */
+  list(): Promise<ListPage>;
   /** Starts a watch from resourceVersion; resolves to a stopper. done() is called once when it ends. */
   watch(
     resourceVersion: string,
@@ -186,10 +194,18 @@ export class Informer<T> {
   }
 
   private async listOnce(): Promise<void> {
-    const { items, resourceVersion } = await this.source.list();
+    let page = await this.source.list();
     if (this.stopped) return;
+    // Each page is applied as it comes, so a long list is never held whole.
+    const list = this.store.beginList(page.resourceVersion);
+    list.add(page.items);
+    while (page.next) {
+      page = await page.next();
+      if (this.stopped) return;
+      list.add(page.items);
+    }
     this.counters.lastListAt = Date.now();
-    this.store.applyList(items, resourceVersion);
+    list.finish();
     this.recordSuccess();
     this.recordAllowed();
     this.emit('SYNC', undefined);

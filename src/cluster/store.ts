@@ -4,6 +4,12 @@ export interface StoreChange<T> {
   readonly item: T;
 }
 
+/** One list being applied page by page (Store.beginList). */
+export interface ListApplier {
+  add(objects: readonly unknown[]): void;
+  finish(): void;
+}
+
 export interface StoreReader<T> {
   convert(object: unknown): T;
   key(item: T): string;
@@ -60,27 +66,45 @@ export class Store<T> {
    * applied something newer (an item changed, created or deleted after the snapshot).
    */
   applyList(objects: readonly unknown[], resourceVersion: string): void {
+    const list = this.beginList(resourceVersion);
+    list.add(objects);
+    list.finish();
+  }
+
+  /**
+   * A list read in pages (each page's objects are applied as it arrives and can then be freed):
+   * add() each page, then finish() removes what no page had and moves the resourceVersion. All
+   * pages of one list are one snapshot at resourceVersion. A list that fails between pages is
+   * dropped unfinished: what it added is no older than what the cache had, and nothing is removed.
+   */
+  beginList(resourceVersion: string): ListApplier {
     const listed = Number(resourceVersion);
     const newer = (version: number | undefined) => version !== undefined && Number.isFinite(listed) && version > listed;
     const seen = new Set<string>();
-    for (const object of objects) {
-      const version = versionOf(object);
-      const kept = this.keptAt.get(version);
-      if (kept && kept.identity === identityOf(object)) {
-        seen.add(kept.key);
-        continue;
-      }
-      const item = this.reader.convert(object);
-      const key = this.reader.key(item);
-      seen.add(key);
-      if (newer(this.versions.get(key)) || newer(this.tombstones.get(key))) continue;
-      this.put(key, item, object);
-    }
-    for (const key of [...this.items.keys()]) {
-      if (!seen.has(key) && !newer(this.versions.get(key))) this.drop(key);
-    }
-    for (const [key, version] of this.tombstones) if (!newer(version)) this.tombstones.delete(key);
-    this.advance(resourceVersion);
+    return {
+      add: (objects) => {
+        for (const object of objects) {
+          const version = versionOf(object);
+          const kept = this.keptAt.get(version);
+          if (kept && kept.identity === identityOf(object)) {
+            seen.add(kept.key);
+            continue;
+          }
+          const item = this.reader.convert(object);
+          const key = this.reader.key(item);
+          seen.add(key);
+          if (newer(this.versions.get(key)) || newer(this.tombstones.get(key))) continue;
+          this.put(key, item, object);
+        }
+      },
+      finish: () => {
+        for (const key of [...this.items.keys()]) {
+          if (!seen.has(key) && !newer(this.versions.get(key))) this.drop(key);
+        }
+        for (const [key, version] of this.tombstones) if (!newer(version)) this.tombstones.delete(key);
+        this.advance(resourceVersion);
+      },
+    };
   }
 
   /**

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { objectPath, PATHS } from '../../src/cluster/paths.ts';
 import { until } from '../env/until.ts';
-import { k8sTime, nodeIdentity, SIGNER, USAGES } from '../sim/common.ts';
+import { csrObject, k8sTime, nodeIdentity, SIGNER, USAGES } from '../sim/common.ts';
+import { buildCsr } from '../sim/csr-builder.ts';
 import { csrTestBed, runAction, startAction, whenLogged, type RunningAction } from './harness.ts';
 
 const { bed, install, readCsr, conditionTypes, nodeInputs } = csrTestBed();
@@ -186,4 +187,31 @@ test('a scheduled re-run on a finished cluster approves serving renewals, refusi
   assert.deepEqual(await conditionTypes(stolen), []);
   const refused = rerun.json('refused-csrs').find((r) => r.name === stolen);
   assert.equal(refused?.reason, 'san-of-other-node');
+});
+
+test('a list is read in pages: a machine whose CSR comes after 250 other requests is found by the list', { timeout: 180_000 }, async () => {
+  // Names sort before the kubelets' generated csr-xxxxx, so the worker's CSR, filed before the
+  // action starts (it cannot arrive by the watch), is on the third page of 100.
+  const fillers = Array.from({ length: 250 }, (_, i) => `aaa-page-filler-${String(i).padStart(3, '0')}`);
+  const { pem } = buildCsr({ commonName: 'page-filler', organizations: ['example'] });
+  for (let i = 0; i < fillers.length; i += 25) {
+    await Promise.all(
+      fillers.slice(i, i + 25).map((name) => {
+        const body = csrObject(pem, 'kubernetes.io/kube-apiserver-client', ['client auth']) as { metadata: object };
+        return bed.cp.admin.request('POST', PATHS.csrs, { body: { ...body, metadata: { name } } });
+      }),
+    );
+  }
+  try {
+    const sim = await install({ workers: [{ name: 'p-worker-0', addresses: ['10.1.0.40'] }] });
+    const [kubelet] = sim.kubelets;
+    assert.ok(kubelet!.clientCsrs[0]! > fillers.at(-1)!, 'the worker filed its client CSR before the action started, after every filler by name');
+    const run = await runAction(bed.cp, nodeInputs(['p-worker-0']));
+    assert.equal(run.exitCode, 0, run.stdout);
+    assert.equal(run.outputs['nodes-ready'], 'true');
+    assert.ok(run.json('approved-csrs').includes(kubelet!.clientCsrs[0]!), 'the CSR on the third page was approved');
+    assert.deepEqual(await conditionTypes(fillers[0]!), [], 'another signer\'s request is left alone');
+  } finally {
+    for (const name of fillers) await bed.cp.admin.request('DELETE', objectPath(PATHS.csrs, name), { okStatuses: [200, 404] });
+  }
 });

@@ -2,7 +2,7 @@
 // resourceVersion, re-lists on 410, and a stalled watch is backed up by the periodic re-list.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Informer, type InformerSource } from '../../src/cluster/informer.ts';
+import { Informer, type InformerSource, type ListPage } from '../../src/cluster/informer.ts';
 import { silentLog } from '../../src/log.ts';
 
 interface Item { name: string; rv: string }
@@ -414,4 +414,38 @@ test('a 401 refused for good says unauthorized; a watch refused names the verb w
     [PATHS.nodes, PATHS.csrs, PATHS.clusterOperators, PATHS.machineConfigPools].map(resourceOfPath),
     ['nodes', 'certificatesigningrequests.certificates.k8s.io', 'clusteroperators.config.openshift.io', 'machineconfigpools.machineconfiguration.openshift.io'],
   );
+});
+
+test('a list read in pages is applied page by page; what no page had goes only when the last page came', async () => {
+  const seenBetweenPages: string[][] = [];
+  let lists = 0;
+  let failSecondPage = false;
+  const page = (items: unknown[], next?: () => Promise<ListPage>): ListPage => ({ items, resourceVersion: '5', next });
+  const source: InformerSource<Item> = {
+    kind: 'things',
+    list: async () => {
+      lists++;
+      if (lists === 1) return page([item('old', '1')]);
+      return page([item('a', '2')], async () => {
+        seenBetweenPages.push(informer.values().map((i) => i.name).sort());
+        if (failSecondPage) throw Object.assign(new Error('continue token expired'), { status: 410 });
+        return page([item('b', '3')], async () => page([item('c', '4')]));
+      });
+    },
+    watch: async () => ({ stop: () => undefined }),
+    convert: (o) => ({ name: (o as ReturnType<typeof item>).metadata.name, rv: (o as ReturnType<typeof item>).metadata.resourceVersion }),
+    key: (i) => i.name,
+  };
+  const informer = new Informer(source, 20, silentLog);
+  await informer.start();
+  assert.deepEqual(informer.values().map((i) => i.name), ['old']);
+  await waitFor(() => lists >= 2 && informer.values().length === 3);
+  assert.deepEqual(informer.values().map((i) => i.name).sort(), ['a', 'b', 'c'], 'every page applied, and what no page had removed');
+  assert.deepEqual(seenBetweenPages[0], ['a', 'old'], 'the first page was applied before the second was read; nothing removed yet');
+  // A list that fails between pages removes nothing.
+  failSecondPage = true;
+  const before = lists;
+  await waitFor(() => lists >= before + 2);
+  informer.stop();
+  assert.deepEqual(informer.values().map((i) => i.name).sort(), ['a', 'b', 'c']);
 });
