@@ -1,6 +1,7 @@
 import type { Log } from '../log.ts';
 import { ClusterError, toClusterError, type AccessRefused } from './errors.ts';
-import { Informer, type InformerSource, type ListPage } from './informer.ts';
+import { Informer, type InformerSource } from './informer.ts';
+import type { ListPage } from './store.ts';
 import { resourceOfPath } from './paths.ts';
 import { ConnectionTracker, withRetry, type CallLimits } from './retry.ts';
 import { failureCause } from './retry-policy.ts';

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Log } from '../log.ts';
 import { AccessRefused, statusOf } from './errors.ts';
 import { NO_REFUSALS, nextRefusalStreak, refusalIsFinal, type RefusalStreak } from './retry-policy.ts';
-import { Store } from './store.ts';
+import { Store, type ListPage } from './store.ts';
 
 export type InformerEvent = 'ADDED' | 'MODIFIED' | 'DELETED' | 'SYNC';
 
@@ -17,13 +17,6 @@ export interface InformerStats {
   readonly lastEventAt: number;
   /** Watches that ended and were started again. */
   readonly watchRestarts: number;
-}
-
-/** A page of a list; the last has no `next`. */
-export interface ListPage {
-  readonly items: unknown[];
-  readonly resourceVersion: string;
-  readonly next?: (() => Promise<ListPage>) | undefined;
 }
 
 export interface InformerSource<T> {

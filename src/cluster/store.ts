@@ -4,6 +4,13 @@ export interface StoreChange<T> {
   readonly item: T;
 }
 
+/** A page of a list as the server sent it; the last has no `next`. */
+export interface ListPage {
+  readonly items: unknown[];
+  readonly resourceVersion: string;
+  readonly next?: (() => Promise<ListPage>) | undefined;
+}
+
 /** One list being applied page by page (Store.beginList). */
 export interface ListApplier {
   add(objects: readonly unknown[]): void;

@@ -2,7 +2,8 @@
 // resourceVersion, re-lists on 410, and a stalled watch is backed up by the periodic re-list.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Informer, type InformerSource, type ListPage } from '../../src/cluster/informer.ts';
+import { Informer, type InformerSource } from '../../src/cluster/informer.ts';
+import type { ListPage } from '../../src/cluster/store.ts';
 import { silentLog } from '../../src/log.ts';
 
 interface Item { name: string; rv: string }

@@ -133,7 +133,8 @@ const hangs = (_call: string, limits: Limits) =>
   new Promise((_resolve, reject) => limits.signal!.addEventListener('abort', () => reject(new ClusterError('patch imageregistry Config cluster', undefined, 'This operation was aborted')), { once: true }));
 /** A server answering 500 until the deadline, as withRetry gives up then (no retry past limits.deadline). */
 const errorsUntilDeadline = async (call: string, limits: Limits) => {
-  await new Promise((r) => setTimeout(r, Math.max(0, limits.deadline! - Date.now())));
+  // Until Date.now() has reached it: a timer may fire a millisecond before the wall clock does.
+  while (Date.now() < limits.deadline!) await new Promise((r) => setTimeout(r, limits.deadline! - Date.now() + 1));
   throw new ClusterError(call === 'patchRegistryConfig' ? 'patch imageregistry Config cluster' : call, 500, 'Internal error occurred: failed calling webhook', 'InternalError');
 };
 
