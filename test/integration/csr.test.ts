@@ -2,14 +2,19 @@
 // least-privilege identity (deploy/rbac.yaml) and the simulated install. Tests share one
 // control plane and isolate themselves by node names.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { objectPath, PATHS } from '../../src/cluster/paths.ts';
+import { auditLog } from '../env/audit.ts';
+import { ACTION_USER } from '../env/controlplane.ts';
 import { until } from '../env/until.ts';
 import { csrObject, k8sTime, nodeIdentity, SIGNER, USAGES } from '../sim/common.ts';
 import { buildCsr } from '../sim/csr-builder.ts';
 import { csrTestBed, runAction, startAction, whenLogged, type RunningAction } from './harness.ts';
 
-const { bed, install, readCsr, conditionTypes, nodeInputs } = csrTestBed();
+// The audit log tells how the action read the CSRs (pages of a list).
+const audit = auditLog();
+after(() => audit.remove());
+const { bed, install, readCsr, conditionTypes, nodeInputs } = csrTestBed({ apiServerArgs: audit.apiServerArgs });
 
 test('two workers join, each approved in two phases, and go Ready; a late machine too', { timeout: 180_000 }, async () => {
   const running: { action?: RunningAction } = {};
@@ -206,8 +211,12 @@ test('a list is read in pages: a machine whose CSR comes after 250 other request
     const sim = await install({ workers: [{ name: 'p-worker-0', addresses: ['10.1.0.40'] }] });
     const [kubelet] = sim.kubelets;
     assert.ok(kubelet!.clientCsrs[0]! > fillers.at(-1)!, 'the worker filed its client CSR before the action started, after every filler by name');
+    const mark = audit.mark();
     const run = await runAction(bed.cp, nodeInputs(['p-worker-0']));
     assert.equal(run.exitCode, 0, run.stdout);
+    const lists = audit.requests({ user: ACTION_USER, since: mark }).filter((r) => r.verb === 'list' && r.resource === 'certificatesigningrequests');
+    assert.ok(lists.length >= 3 && lists.every((r) => /[?&]limit=100(&|$)/.test(r.uri)), `every list asks for a page of 100: ${lists.map((r) => r.uri).join(', ')}`);
+    assert.ok(lists.filter((r) => /[?&]continue=/.test(r.uri)).length >= 2, 'the pages after the first were read with the continue token');
     assert.equal(run.outputs['nodes-ready'], 'true');
     assert.ok(run.json('approved-csrs').includes(kubelet!.clientCsrs[0]!), 'the CSR on the third page was approved');
     assert.deepEqual(await conditionTypes(fillers[0]!), [], 'another signer\'s request is left alone');

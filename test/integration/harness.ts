@@ -215,8 +215,8 @@ export function sharedControlPlane(options: ControlPlaneOptions = {}): TestBed {
  * The CSR tests' shared bed: one control plane for the file, the first install with 3
  * control-plane Nodes, and reads of CSRs by name.
  */
-export function csrTestBed() {
-  const bed = sharedControlPlane();
+export function csrTestBed(options: ControlPlaneOptions = {}) {
+  const bed = sharedControlPlane(options);
   let first = true;
   const install = (options: InstallOptions) => {
     const controlPlaneNodes = first ? 3 : 0;

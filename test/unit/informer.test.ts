@@ -450,3 +450,38 @@ test('a list read in pages is applied page by page; what no page had goes only w
   informer.stop();
   assert.deepEqual(informer.values().map((i) => i.name).sort(), ['a', 'b', 'c']);
 });
+
+test('watch events that arrive between the pages of a list win over its older snapshot', async () => {
+  let lists = 0;
+  let emit: ((type: string, object: unknown) => void) | undefined;
+  const source: InformerSource<Item> = {
+    kind: 'things',
+    list: async () => {
+      lists++;
+      if (lists === 1) return { items: [item('old', '1'), item('b', '1')], resourceVersion: '1' };
+      // A snapshot at 5, read in two pages; between them the watch says b was deleted at 6,
+      // a modified at 7 and d created at 8.
+      return {
+        items: [item('a', '3'), item('b', '4')],
+        resourceVersion: '5',
+        next: async () => {
+          emit!('DELETED', item('b', '6'));
+          emit!('MODIFIED', item('a', '7'));
+          emit!('ADDED', item('d', '8'));
+          return { items: [item('c', '5')], resourceVersion: '5' };
+        },
+      };
+    },
+    watch: async (_rv, onEvent) => {
+      emit = onEvent;
+      return { stop: () => undefined };
+    },
+    convert: (o) => ({ name: (o as ReturnType<typeof item>).metadata.name, rv: (o as ReturnType<typeof item>).metadata.resourceVersion }),
+    key: (i) => i.name,
+  };
+  const informer = new Informer(source, 20, silentLog);
+  await informer.start();
+  await waitFor(() => lists >= 2 && informer.get('c') !== undefined && informer.get('old') === undefined);
+  informer.stop();
+  assert.deepEqual(Object.fromEntries(informer.values().map((i) => [i.name, i.rv])), { a: '7', c: '5', d: '8' }, 'the deletion, the change and the creation the watch saw stay; what no page had is gone');
+});
