@@ -108,3 +108,17 @@ test('a re-list converts only what changed: an object at the version kept stays 
   assert.deepEqual(contents(store), { b: '3', c: '4', d: '1' });
   assert.equal(converted, 6, 'the deletion is converted once; nothing listed again is');
 });
+
+test('what the store keeps per version goes with its object: after objects change and go, one entry per cached item', () => {
+  const store = newStore();
+  const kept = () => (store as unknown as { keptAt: Map<number, unknown> }).keptAt.size;
+  store.applyList(Array.from({ length: 200 }, (_, i) => object(`n${i}`, String(i + 1))), '200');
+  assert.equal(kept(), 200);
+  let rv = 200;
+  // Every object changes twice by watch, half are deleted by watch, a quarter vanish from a re-list.
+  for (let round = 0; round < 2; round++) for (let i = 0; i < 200; i++) store.applyEvent('MODIFIED', object(`n${i}`, String(++rv)));
+  for (let i = 0; i < 100; i++) store.applyEvent('DELETED', object(`n${i}`, String(++rv)));
+  store.applyList(Array.from({ length: 50 }, (_, i) => object(`n${i + 100}`, String(200 + 200 + i + 101))), String(++rv));
+  assert.equal(store.size, 50);
+  assert.equal(kept(), 50, 'versions of replaced and dropped objects are forgotten');
+});
